@@ -1,0 +1,1 @@
+export { resolveServiceUrls, type ServiceUrls } from './services.js';
