@@ -68,9 +68,10 @@ export async function resolveServiceUrls(): Promise<ServiceUrls> {
   if (!databaseUrl && (await portOpen(5432))) databaseUrl = 'postgresql://postgres@127.0.0.1:5432/postgres';
   if (!redisUrl && (await portOpen(6379))) redisUrl = 'redis://127.0.0.1:6379';
 
-  const missing = [!databaseUrl && 'TEST_DATABASE_URL (or DATABASE_URL)', !redisUrl && 'TEST_REDIS_URL (or REDIS_URL)'].filter(
-    Boolean,
-  );
+  const missing = [
+    !databaseUrl && 'TEST_DATABASE_URL (or DATABASE_URL)',
+    !redisUrl && 'TEST_REDIS_URL (or REDIS_URL)',
+  ].filter(Boolean);
   if (missing.length > 0 || !databaseUrl || !redisUrl) {
     throw new Error(
       `Tests need PostgreSQL and Redis. Set ${missing.join(' and ')}, or run a Docker engine so testcontainers can start them. ` +
