@@ -1,0 +1,316 @@
+import { z } from 'zod';
+import { loadDevSecrets } from './dev-secrets.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+
+/** Which process is asking: each one only insists, in production, on the settings it uses. */
+export type ServiceName = 'gateway' | 'worker' | 'admin' | 'sandbox' | 'cli';
+
+export const DEFAULT_TIKTOK_AUTH_URL = 'https://www.tiktok.com/v2/auth/authorize/';
+export const DEFAULT_TIKTOK_API_URL = 'https://open.tiktokapis.com';
+export const DEFAULT_TIKTOK_SCOPES = 'user.info.basic,video.list,video.publish';
+/** The client key and secret the bundled TikTok sandbox accepts by default. */
+export const SANDBOX_CLIENT_KEY = 'sbx_client_key';
+export const SANDBOX_CLIENT_SECRET = 'sbx_client_secret';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const list = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  )
+  .pipe(z.array(z.string()));
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const keyringPattern = /^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_-]+={0,2}$/;
+
+/** The raw environment, every variable optional here: required-ness depends on NODE_ENV and the service. */
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  GATEWAY_PORT: port.default(3000),
+  ADMIN_PORT: port.default(3001),
+  WORKER_METRICS_PORT: port.default(3002),
+  SANDBOX_PORT: port.default(3999),
+
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and - only')
+    .default('ttc'),
+
+  TIKTOK_CLIENT_KEY: z.string().min(1).optional(),
+  TIKTOK_CLIENT_SECRET: z.string().min(1).optional(),
+  TIKTOK_AUTH_URL: httpUrl.optional(),
+  TIKTOK_API_URL: httpUrl.optional(),
+  TIKTOK_SCOPES: list.default([...DEFAULT_TIKTOK_SCOPES.split(',')]),
+  TIKTOK_REQUIRED_SCOPES: list.default(['user.info.basic']),
+  TIKTOK_DISABLE_AUTO_AUTH: z.stringbool().default(true),
+  TIKTOK_PROMPT_SELECT_ACCOUNT: z.stringbool().default(true),
+  TIKTOK_FORCE_AUTHENTICATION: z.stringbool().default(true),
+  TIKTOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+
+  PUBLIC_GATEWAY_URL: httpUrl.optional(),
+  PUBLIC_ADMIN_URL: httpUrl.optional(),
+  GATEWAY_API_KEYS: list.optional(),
+  ADMIN_API_TOKENS: list.optional(),
+  ALLOWED_RETURN_ORIGINS: list.optional(),
+  TOKEN_ENCRYPTION_KEYS: z
+    .string()
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .every((e) => keyringPattern.test(e) && Buffer.from(e.split(':')[1] ?? '', 'base64').length === 32),
+      'must be comma-separated keyId:base64 entries of 32-byte keys',
+    )
+    .optional(),
+  COOKIE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  CONNECT_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
+  CONNECT_OUTCOME_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(4000),
+  REFRESH_LEAD_SECONDS: z.coerce.number().int().min(1).default(600),
+  RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(300),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+/** The settings each service cannot run without in production. */
+const requiredInProduction: Record<ServiceName, (keyof Env)[]> = {
+  gateway: [
+    'DATABASE_URL',
+    'REDIS_URL',
+    'TIKTOK_CLIENT_KEY',
+    'TIKTOK_CLIENT_SECRET',
+    'PUBLIC_GATEWAY_URL',
+    'GATEWAY_API_KEYS',
+    'ALLOWED_RETURN_ORIGINS',
+    'TOKEN_ENCRYPTION_KEYS',
+    'COOKIE_SECRET',
+  ],
+  worker: ['DATABASE_URL', 'REDIS_URL', 'TIKTOK_CLIENT_KEY', 'TIKTOK_CLIENT_SECRET', 'TOKEN_ENCRYPTION_KEYS'],
+  admin: [
+    'DATABASE_URL',
+    'REDIS_URL',
+    'ADMIN_API_TOKENS',
+    'TOKEN_ENCRYPTION_KEYS',
+    'TIKTOK_CLIENT_KEY',
+    'TIKTOK_CLIENT_SECRET',
+  ],
+  sandbox: [],
+  cli: ['DATABASE_URL'],
+};
+
+/** The validated configuration every app reads. Secrets are here in clear: never log this object whole. */
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  service: ServiceName;
+  logLevel: Env['LOG_LEVEL'];
+  host: string;
+  ports: { gateway: number; admin: number; workerMetrics: number; sandbox: number };
+  databaseUrl: string;
+  databasePoolSize: number;
+  redisUrl: string;
+  queuePrefix: string;
+  tiktok: {
+    clientKey: string;
+    clientSecret: string;
+    authUrl: string;
+    apiUrl: string;
+    scopes: string[];
+    requiredScopes: string[];
+    redirectUri: string;
+    disableAutoAuth: boolean;
+    promptSelectAccount: boolean;
+    forceAuthentication: boolean;
+    timeoutMs: number;
+    /** True when no TikTok credentials were given and the bundled sandbox stands in for TikTok. */
+    usingSandbox: boolean;
+  };
+  publicGatewayUrl: string;
+  publicAdminUrl: string;
+  gatewayApiKeys: string[];
+  adminApiTokens: string[];
+  allowedReturnOrigins: string[];
+  tokenEncryptionKeys: string;
+  cookieSecret: string;
+  connectSessionTtlSeconds: number;
+  connectOutcomeWaitMs: number;
+  refreshLeadSeconds: number;
+  reconcileIntervalSeconds: number;
+  workerConcurrency: number;
+  /** Names of settings that were generated or defaulted for development, for the start-up banner. */
+  generated: string[];
+}
+
+export interface LoadConfigOptions {
+  service: ServiceName;
+  /** Defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Where development secrets are kept between runs; defaults to `.dev/secrets.json` under the working directory. */
+  devSecretsFile?: string;
+}
+
+function issuesFromZod(error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((issue) => ({
+    variable: String(issue.path[0] ?? '(environment)'),
+    problem: issue.message,
+  }));
+}
+
+/**
+ * Parses and checks the environment once, at start-up.
+ *
+ * In production every setting the service needs must be present and well-formed, or a {@link ConfigError} names each
+ * bad variable. In development and test, missing secrets get generated values (kept in a git-ignored file so the
+ * gateway, worker and admin agree on them), and with no TikTok credentials TikTok's URLs point at the bundled sandbox.
+ */
+export function loadConfig(options: LoadConfigOptions): AppConfig {
+  const rawEnv = options.env ?? process.env;
+  // Empty strings mean "not set": docker-compose and .env files write them for unset variables.
+  const cleaned = Object.fromEntries(
+    Object.entries(rawEnv).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  ) as Record<string, string>;
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) throw new ConfigError(issuesFromZod(parsed.error));
+  const env = parsed.data;
+  const production = env.NODE_ENV === 'production';
+  const issues: ConfigIssue[] = [];
+  const generated: string[] = [];
+
+  if (production) {
+    for (const name of requiredInProduction[options.service]) {
+      if (env[name] === undefined) issues.push({ variable: name, problem: 'required in production' });
+    }
+    if (env.TIKTOK_CLIENT_KEY !== undefined && env.TIKTOK_CLIENT_SECRET === undefined) {
+      // Already reported above for services that need it; a lone key is always a mistake.
+    }
+    if (env.PUBLIC_GATEWAY_URL?.startsWith('http://') && options.service === 'gateway') {
+      issues.push({ variable: 'PUBLIC_GATEWAY_URL', problem: 'must be https in production (TikTok requires it)' });
+    }
+    for (const list of ['GATEWAY_API_KEYS', 'ADMIN_API_TOKENS'] as const) {
+      const short = env[list]?.some((k) => k.length < 24);
+      if (short) issues.push({ variable: list, problem: 'every key must be at least 24 characters' });
+    }
+  }
+  if ((env.TIKTOK_CLIENT_KEY === undefined) !== (env.TIKTOK_CLIENT_SECRET === undefined)) {
+    issues.push({
+      variable: env.TIKTOK_CLIENT_KEY === undefined ? 'TIKTOK_CLIENT_KEY' : 'TIKTOK_CLIENT_SECRET',
+      problem: 'TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET must be set together',
+    });
+  }
+  const origins: string[] = [];
+  for (const origin of env.ALLOWED_RETURN_ORIGINS ?? []) {
+    try {
+      const url = new URL(origin);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('protocol');
+      origins.push(url.origin);
+    } catch {
+      issues.push({
+        variable: 'ALLOWED_RETURN_ORIGINS',
+        problem: 'every entry must be an origin like https://app.example.com',
+      });
+      break;
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const usingSandbox = env.TIKTOK_CLIENT_KEY === undefined && !production;
+  const sandboxUrl = `http://127.0.0.1:${env.SANDBOX_PORT}`;
+  const publicGatewayUrl = (env.PUBLIC_GATEWAY_URL ?? `http://localhost:${env.GATEWAY_PORT}`).replace(/\/+$/, '');
+  const publicAdminUrl = (env.PUBLIC_ADMIN_URL ?? `http://localhost:${env.ADMIN_PORT}`).replace(/\/+$/, '');
+
+  const dev = production
+    ? undefined
+    : loadDevSecrets(options.devSecretsFile ?? `${process.cwd()}/.dev/secrets.json`, {
+        persist: env.NODE_ENV === 'development',
+      });
+  // In production a setting this service needs was checked above; one it does not need stays empty.
+  const pick = (name: string, value: string[] | string | undefined, fallback: () => string[] | string) => {
+    if (value !== undefined) return value;
+    if (!dev) return name === 'TOKEN_ENCRYPTION_KEYS' || name === 'COOKIE_SECRET' ? '' : [];
+    generated.push(name);
+    return fallback();
+  };
+
+  const config: AppConfig = {
+    env: env.NODE_ENV,
+    service: options.service,
+    logLevel: env.LOG_LEVEL,
+    host: env.HOST,
+    ports: {
+      gateway: env.GATEWAY_PORT,
+      admin: env.ADMIN_PORT,
+      workerMetrics: env.WORKER_METRICS_PORT,
+      sandbox: env.SANDBOX_PORT,
+    },
+    databaseUrl: env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/tiktok_connect',
+    databasePoolSize: env.DATABASE_POOL_SIZE,
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    queuePrefix: env.QUEUE_PREFIX,
+    tiktok: {
+      clientKey: env.TIKTOK_CLIENT_KEY ?? SANDBOX_CLIENT_KEY,
+      clientSecret: env.TIKTOK_CLIENT_SECRET ?? SANDBOX_CLIENT_SECRET,
+      authUrl: env.TIKTOK_AUTH_URL ?? (usingSandbox ? `${sandboxUrl}/v2/auth/authorize/` : DEFAULT_TIKTOK_AUTH_URL),
+      apiUrl: (env.TIKTOK_API_URL ?? (usingSandbox ? sandboxUrl : DEFAULT_TIKTOK_API_URL)).replace(/\/+$/, ''),
+      scopes: env.TIKTOK_SCOPES,
+      requiredScopes: env.TIKTOK_REQUIRED_SCOPES,
+      redirectUri: `${publicGatewayUrl}/auth/tiktok/callback`,
+      disableAutoAuth: env.TIKTOK_DISABLE_AUTO_AUTH,
+      promptSelectAccount: env.TIKTOK_PROMPT_SELECT_ACCOUNT,
+      forceAuthentication: env.TIKTOK_FORCE_AUTHENTICATION,
+      timeoutMs: env.TIKTOK_TIMEOUT_MS,
+      usingSandbox,
+    },
+    publicGatewayUrl,
+    publicAdminUrl,
+    gatewayApiKeys: pick('GATEWAY_API_KEYS', env.GATEWAY_API_KEYS, () => [dev!.gatewayApiKey]) as string[],
+    adminApiTokens: pick('ADMIN_API_TOKENS', env.ADMIN_API_TOKENS, () => [dev!.adminApiToken]) as string[],
+    allowedReturnOrigins:
+      env.ALLOWED_RETURN_ORIGINS !== undefined || production
+        ? origins
+        : (pick('ALLOWED_RETURN_ORIGINS', undefined, () => [
+            'http://localhost:3000',
+            'http://127.0.0.1:3000',
+            'http://localhost:5173',
+            'http://localhost:8080',
+          ]) as string[]),
+    tokenEncryptionKeys: pick(
+      'TOKEN_ENCRYPTION_KEYS',
+      env.TOKEN_ENCRYPTION_KEYS,
+      () => dev!.tokenEncryptionKeys,
+    ) as string,
+    cookieSecret: pick('COOKIE_SECRET', env.COOKIE_SECRET, () => dev!.cookieSecret) as string,
+    connectSessionTtlSeconds: env.CONNECT_SESSION_TTL_SECONDS,
+    connectOutcomeWaitMs: env.CONNECT_OUTCOME_WAIT_MS,
+    refreshLeadSeconds: env.REFRESH_LEAD_SECONDS,
+    reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
+    workerConcurrency: env.WORKER_CONCURRENCY,
+    generated,
+  };
+  return config;
+}
+
+/** A one-line, secret-free summary for start-up logs. */
+export function describeConfig(config: AppConfig): Record<string, unknown> {
+  return {
+    env: config.env,
+    service: config.service,
+    tiktok: config.tiktok.usingSandbox ? `sandbox at ${config.tiktok.apiUrl}` : config.tiktok.apiUrl,
+    scopes: config.tiktok.scopes.join(','),
+    publicGatewayUrl: config.publicGatewayUrl,
+    allowedReturnOrigins: config.allowedReturnOrigins,
+    generatedForDevelopment: config.generated,
+  };
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Secrets generated for development so that nobody has to invent keys before a first run. */
+export interface DevSecrets {
+  gatewayApiKey: string;
+  adminApiToken: string;
+  tokenEncryptionKeys: string;
+  cookieSecret: string;
+}
+
+const memo = new Map<string, DevSecrets>();
+
+function generate(): DevSecrets {
+  return {
+    gatewayApiKey: `gw_dev_${randomBytes(24).toString('base64url')}`,
+    adminApiToken: `adm_dev_${randomBytes(24).toString('base64url')}`,
+    tokenEncryptionKeys: `dev1:${randomBytes(32).toString('base64')}`,
+    cookieSecret: randomBytes(32).toString('base64url'),
+  };
+}
+
+function isDevSecrets(value: unknown): value is DevSecrets {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return ['gatewayApiKey', 'adminApiToken', 'tokenEncryptionKeys', 'cookieSecret'].every(
+    (k) => typeof v[k] === 'string' && (v[k] as string).length > 0,
+  );
+}
+
+/**
+ * Development secrets, random on first use and then kept in `file` (mode 0600, git-ignored) so that the gateway,
+ * worker and admin processes agree on them and tokens stay readable across restarts. With `persist: false` (tests)
+ * they live only in this process.
+ */
+export function loadDevSecrets(file: string, options: { persist: boolean }): DevSecrets {
+  const cached = memo.get(file);
+  if (cached) return cached;
+  let secrets: DevSecrets | undefined;
+  if (options.persist) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      if (isDevSecrets(parsed)) secrets = parsed;
+    } catch {
+      // Missing or unreadable: generate below.
+    }
+    if (!secrets) {
+      const fresh = generate();
+      mkdirSync(dirname(file), { recursive: true });
+      try {
+        // 'wx' so that two processes starting together keep the first file written, not a mix.
+        writeFileSync(file, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+        secrets = fresh;
+      } catch {
+        const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+        secrets = isDevSecrets(parsed) ? parsed : fresh;
+      }
+    }
+  }
+  const result = secrets ?? generate();
+  memo.set(file, result);
+  return result;
+}

@@ -1,0 +1,14 @@
+export {
+  type AppConfig,
+  DEFAULT_TIKTOK_API_URL,
+  DEFAULT_TIKTOK_AUTH_URL,
+  DEFAULT_TIKTOK_SCOPES,
+  describeConfig,
+  type LoadConfigOptions,
+  loadConfig,
+  SANDBOX_CLIENT_KEY,
+  SANDBOX_CLIENT_SECRET,
+  type ServiceName,
+} from './config.js';
+export { type DevSecrets, loadDevSecrets } from './dev-secrets.js';
+export { ConfigError, type ConfigIssue } from './errors.js';

@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/index.js';
+
+const key = () => `k1:${randomBytes(32).toString('base64')}`;
+const tmpFile = () => join(mkdtempSync(join(tmpdir(), 'ttc-config-')), 'secrets.json');
+
+const production = () => ({
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgresql://db.internal:5432/app',
+  REDIS_URL: 'redis://redis.internal:6379',
+  TIKTOK_CLIENT_KEY: 'aw123',
+  TIKTOK_CLIENT_SECRET: 'supersecretvalue',
+  PUBLIC_GATEWAY_URL: 'https://connect.example.com',
+  GATEWAY_API_KEYS: 'gw_0123456789abcdefghijklmnop',
+  ADMIN_API_TOKENS: 'adm_0123456789abcdefghijklmnop',
+  ALLOWED_RETURN_ORIGINS: 'https://app.example.com',
+  TOKEN_ENCRYPTION_KEYS: key(),
+  COOKIE_SECRET: 'c'.repeat(40),
+});
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig in production', () => {
+  it('accepts a complete environment and derives the redirect URI', () => {
+    const config = loadConfig({ service: 'gateway', env: production() });
+    expect(config.tiktok.usingSandbox).toBe(false);
+    expect(config.tiktok.authUrl).toBe('https://www.tiktok.com/v2/auth/authorize/');
+    expect(config.tiktok.apiUrl).toBe('https://open.tiktokapis.com');
+    expect(config.tiktok.redirectUri).toBe('https://connect.example.com/auth/tiktok/callback');
+    expect(config.tiktok.scopes).toEqual(['user.info.basic', 'video.list', 'video.publish']);
+    expect(config.generated).toEqual([]);
+  });
+
+  it('names every missing variable in one error, without values', () => {
+    const env = production();
+    delete (env as Record<string, string>).TIKTOK_CLIENT_SECRET;
+    delete (env as Record<string, string>).COOKIE_SECRET;
+    delete (env as Record<string, string>).GATEWAY_API_KEYS;
+    const error = configError(() => loadConfig({ service: 'gateway', env }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.issues.map((i) => i.variable).sort()).toEqual(
+      ['COOKIE_SECRET', 'GATEWAY_API_KEYS', 'TIKTOK_CLIENT_SECRET', 'TIKTOK_CLIENT_SECRET'].sort(),
+    );
+    expect(error.message).toContain('COOKIE_SECRET: required in production');
+    expect(error.message).not.toContain(env.TOKEN_ENCRYPTION_KEYS);
+  });
+
+  it('names malformed variables and never echoes their values', () => {
+    const env = {
+      ...production(),
+      TOKEN_ENCRYPTION_KEYS: 'k1:dG9vc2hvcnQ=',
+      REDIS_URL: 'http://nope',
+      GATEWAY_PORT: 'eighty',
+      TIKTOK_DISABLE_AUTO_AUTH: 'maybe',
+    };
+    const error = configError(() => loadConfig({ service: 'gateway', env }));
+    const names = error.issues.map((i) => i.variable);
+    expect(names).toEqual(
+      expect.arrayContaining(['TOKEN_ENCRYPTION_KEYS', 'REDIS_URL', 'GATEWAY_PORT', 'TIKTOK_DISABLE_AUTO_AUTH']),
+    );
+    expect(error.message).not.toContain('dG9vc2hvcnQ');
+  });
+
+  it('refuses an http public gateway URL and short API keys', () => {
+    const env = { ...production(), PUBLIC_GATEWAY_URL: 'http://connect.example.com', GATEWAY_API_KEYS: 'short' };
+    const names = configError(() => loadConfig({ service: 'gateway', env })).issues.map((i) => i.variable);
+    expect(names).toEqual(expect.arrayContaining(['PUBLIC_GATEWAY_URL', 'GATEWAY_API_KEYS']));
+  });
+
+  it('asks each service only for what it uses', () => {
+    const env = production();
+    delete (env as Record<string, string>).GATEWAY_API_KEYS;
+    delete (env as Record<string, string>).PUBLIC_GATEWAY_URL;
+    expect(() => loadConfig({ service: 'worker', env })).not.toThrow();
+    expect(() => loadConfig({ service: 'gateway', env })).toThrow(ConfigError);
+  });
+
+  it('parses "false" as false for booleans', () => {
+    const config = loadConfig({ service: 'gateway', env: { ...production(), TIKTOK_PROMPT_SELECT_ACCOUNT: 'false' } });
+    expect(config.tiktok.promptSelectAccount).toBe(false);
+    expect(config.tiktok.disableAutoAuth).toBe(true);
+  });
+
+  it('refuses a return origin that is not an origin', () => {
+    const env = { ...production(), ALLOWED_RETURN_ORIGINS: 'https://ok.example.com,not a url' };
+    const error = configError(() => loadConfig({ service: 'gateway', env }));
+    expect(error.issues[0]?.variable).toBe('ALLOWED_RETURN_ORIGINS');
+  });
+});
+
+describe('loadConfig in development', () => {
+  it('points TikTok at the sandbox and generates secrets when none are set', () => {
+    const file = tmpFile();
+    const config = loadConfig({ service: 'gateway', env: { SANDBOX_PORT: '4555' }, devSecretsFile: file });
+    expect(config.env).toBe('development');
+    expect(config.tiktok.usingSandbox).toBe(true);
+    expect(config.tiktok.authUrl).toBe('http://127.0.0.1:4555/v2/auth/authorize/');
+    expect(config.tiktok.apiUrl).toBe('http://127.0.0.1:4555');
+    expect(config.generated).toEqual(
+      expect.arrayContaining(['GATEWAY_API_KEYS', 'ADMIN_API_TOKENS', 'TOKEN_ENCRYPTION_KEYS', 'COOKIE_SECRET']),
+    );
+    expect(config.tokenEncryptionKeys).toMatch(/^dev1:/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('shares generated secrets between processes through the secrets file', () => {
+    const file = tmpFile();
+    const first = loadConfig({ service: 'gateway', env: {}, devSecretsFile: file });
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { tokenEncryptionKeys: string };
+    expect(stored.tokenEncryptionKeys).toBe(first.tokenEncryptionKeys);
+  });
+
+  it('uses real TikTok when credentials are given', () => {
+    const config = loadConfig({
+      service: 'gateway',
+      env: { TIKTOK_CLIENT_KEY: 'a', TIKTOK_CLIENT_SECRET: 'b' },
+      devSecretsFile: tmpFile(),
+    });
+    expect(config.tiktok.usingSandbox).toBe(false);
+    expect(config.tiktok.apiUrl).toBe('https://open.tiktokapis.com');
+  });
+
+  it('refuses a client key without its secret', () => {
+    const error = configError(() =>
+      loadConfig({ service: 'gateway', env: { TIKTOK_CLIENT_KEY: 'a' }, devSecretsFile: tmpFile() }),
+    );
+    expect(error.issues[0]?.variable).toBe('TIKTOK_CLIENT_SECRET');
+  });
+
+  it('treats empty strings as unset', () => {
+    const config = loadConfig({
+      service: 'gateway',
+      env: { TIKTOK_CLIENT_KEY: '', TIKTOK_CLIENT_SECRET: '' },
+      devSecretsFile: tmpFile(),
+    });
+    expect(config.tiktok.usingSandbox).toBe(true);
+  });
+});
