@@ -1,0 +1,14 @@
+export { createRedisConnection, type RedisRole } from './connection.js';
+export { ALL_QUEUE_NAMES, connectOutcomeKey, jobIds, type QueueName, QueueNames } from './names.js';
+export {
+  type AccountConnectedPayload,
+  type AccountRevokePayload,
+  accountConnectedPayload,
+  accountRevokePayload,
+  type ConnectOutcome,
+  connectOutcome,
+  type TokenRefreshPayload,
+  tokenRefreshPayload,
+} from './payloads.js';
+export { enqueueAccountConnected, enqueueAccountRevoke } from './producers.js';
+export { type CreateQueuesOptions, createQueues, defaultJobOptions, type Queues } from './queues.js';

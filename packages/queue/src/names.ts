@@ -1,0 +1,26 @@
+/**
+ * Queue names. Each kind of job has its own queue so that it gets its own concurrency, retry policy and metrics.
+ * The queue name is also the job name that operators see in the queue dashboard.
+ */
+export const QueueNames = {
+  accountConnected: 'account.connected',
+  tokenRefresh: 'token.refresh',
+  accountRevoke: 'account.revoke',
+} as const;
+
+export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
+export const ALL_QUEUE_NAMES: readonly QueueName[] = Object.values(QueueNames);
+
+/**
+ * Deterministic job ids make every producer idempotent: adding the same job twice is a no-op while the first exists.
+ * BullMQ refuses ':' in custom ids, hence the dashes.
+ */
+export const jobIds = {
+  accountConnected: (connectionId: string) => `connected-${connectionId}`,
+  /** One refresh job per account: whoever schedules it, there is only ever one. */
+  tokenRefresh: (accountId: string) => `refresh-${accountId}`,
+  accountRevoke: (accountId: string, tokenVersion: number) => `revoke-${accountId}-${tokenVersion}`,
+};
+
+/** Redis key where the worker leaves the outcome of a connection for the gateway's connect page (no secrets). */
+export const connectOutcomeKey = (prefix: string, connectionId: string) => `${prefix}:connect-outcome:${connectionId}`;

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/** Encrypted token as produced by @ttc/crypto (versioned, key id first). Never a clear token. */
+const ciphertext = z
+  .string()
+  .regex(/^v\d+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be an encrypted token');
+const isoDate = z.iso.datetime({ offset: true });
+
+/**
+ * `account.connected`: emitted by the gateway after a successful TikTok callback. Carries the profile and the
+ * tokens, encrypted with the account identity (`userId` + `openId`) as associated data.
+ */
+export const accountConnectedPayload = z.object({
+  version: z.literal(1),
+  /** Unique per callback; the job id derives from it, so a retried enqueue does not connect twice. */
+  connectionId: z.uuid(),
+  connectSessionId: z.string().min(1).max(128),
+  userId: z.string().min(1).max(255),
+  platform: z.literal('TIKTOK'),
+  openId: z.string().min(1).max(255),
+  unionId: z.string().max(255).nullable(),
+  displayName: z.string().max(255),
+  username: z.string().max(255).nullable(),
+  avatarUrl: z.string().max(2048).nullable(),
+  scopes: z.array(z.string().min(1).max(100)).max(50),
+  accessTokenCiphertext: ciphertext,
+  refreshTokenCiphertext: ciphertext,
+  accessTokenExpiresAt: isoDate,
+  refreshTokenExpiresAt: isoDate,
+  /** When TikTok issued the tokens: a job processed late must not overwrite tokens obtained after it. */
+  obtainedAt: isoDate,
+});
+export type AccountConnectedPayload = z.infer<typeof accountConnectedPayload>;
+
+/** What the worker reports back for a connection (kept briefly in Redis for the connect page). */
+export const connectOutcome = z.object({
+  connectionId: z.uuid(),
+  accountId: z.string().min(1),
+  outcome: z.enum(['added', 'reconnected']),
+  displayName: z.string(),
+  username: z.string().nullable(),
+});
+export type ConnectOutcome = z.infer<typeof connectOutcome>;
+
+/** `token.refresh`: one delayed job per account, due before its access token expires. */
+export const tokenRefreshPayload = z.object({
+  accountId: z.string().min(1),
+  reason: z.enum(['scheduled', 'manual', 'reconcile', 'on-demand']).default('scheduled'),
+});
+export type TokenRefreshPayload = z.infer<typeof tokenRefreshPayload>;
+
+/**
+ * `account.revoke`: revoke at TikTok after a disconnect. The row's tokens are already wiped, so the job carries the
+ * access token, encrypted with the same associated data as the row had.
+ */
+export const accountRevokePayload = z.object({
+  accountId: z.string().min(1),
+  userId: z.string().min(1),
+  openId: z.string().min(1),
+  accessTokenCiphertext: ciphertext,
+});
+export type AccountRevokePayload = z.infer<typeof accountRevokePayload>;

@@ -1,0 +1,65 @@
+import { type DefaultJobOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QueueNames } from './names.js';
+import type { AccountConnectedPayload, AccountRevokePayload, TokenRefreshPayload } from './payloads.js';
+
+const DAY_SECONDS = 86_400;
+
+/**
+ * Retry and retention per queue. Completed jobs are removed at once: their payloads may hold (encrypted) tokens and
+ * nothing reads them afterwards. Failed jobs are kept a week, bounded, so operators can inspect and retry them.
+ */
+export const defaultJobOptions: Record<keyof typeof QueueNames, DefaultJobOptions> = {
+  accountConnected: {
+    attempts: 10,
+    backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+    removeOnComplete: true,
+    removeOnFail: { age: 7 * DAY_SECONDS, count: 10_000 },
+  },
+  tokenRefresh: {
+    attempts: 8,
+    backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
+    removeOnComplete: true,
+    removeOnFail: { age: 7 * DAY_SECONDS, count: 10_000 },
+  },
+  accountRevoke: {
+    // "Retried until done": about three days of capped exponential retries.
+    attempts: 30,
+    backoff: { type: 'exponential', delay: 5_000, jitter: 0.5 },
+    removeOnComplete: true,
+    removeOnFail: { age: 30 * DAY_SECONDS, count: 10_000 },
+  },
+};
+
+export interface Queues {
+  accountConnected: Queue<AccountConnectedPayload>;
+  tokenRefresh: Queue<TokenRefreshPayload>;
+  accountRevoke: Queue<AccountRevokePayload>;
+  all(): Queue[];
+  close(): Promise<void>;
+}
+
+export interface CreateQueuesOptions {
+  connection: Redis;
+  /** BullMQ key prefix; tests use a unique one each so that they never see each other's jobs. */
+  prefix: string;
+}
+
+/** Producer-side handles on every queue, with this project's default job options. */
+export function createQueues({ connection, prefix }: CreateQueuesOptions): Queues {
+  const make = <T>(key: keyof typeof QueueNames) =>
+    new Queue<T>(QueueNames[key], { connection, prefix, defaultJobOptions: defaultJobOptions[key] });
+  const accountConnected = make<AccountConnectedPayload>('accountConnected');
+  const tokenRefresh = make<TokenRefreshPayload>('tokenRefresh');
+  const accountRevoke = make<AccountRevokePayload>('accountRevoke');
+  const all = () => [accountConnected, tokenRefresh, accountRevoke] as Queue[];
+  return {
+    accountConnected,
+    tokenRefresh,
+    accountRevoke,
+    all,
+    close: async () => {
+      await Promise.all(all().map((q) => q.close()));
+    },
+  };
+}
