@@ -9,7 +9,6 @@ import {
   needsReencryption,
   parseKeyring,
   reencryptToken,
-  sealJson,
 } from '../src/index.js';
 import { expectCryptoError, flipByte, withPart } from './helpers.js';
 
@@ -168,10 +167,25 @@ describe('tampering', () => {
 
   it('keeps plaintext, key material and aad out of every error', () => {
     const failures = [
-      () => decryptToken(keyring, withPart(ciphertext, 3, (b) => flipByte(b, 0)), aad),
+      () =>
+        decryptToken(
+          keyring,
+          withPart(ciphertext, 3, (b) => flipByte(b, 0)),
+          aad,
+        ),
       () => decryptToken(keyring, ciphertext, 'tiktok:other'),
-      () => decryptToken(keyring, withPart(ciphertext, 1, () => 'zz'), aad),
-      () => decryptToken(keyring, withPart(ciphertext, 0, () => 'v9'), aad),
+      () =>
+        decryptToken(
+          keyring,
+          withPart(ciphertext, 1, () => 'zz'),
+          aad,
+        ),
+      () =>
+        decryptToken(
+          keyring,
+          withPart(ciphertext, 0, () => 'v9'),
+          aad,
+        ),
     ];
     for (const fail of failures) {
       let caught: unknown;
