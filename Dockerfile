@@ -1,0 +1,10 @@
+# One image for every app; docker-compose.yml picks the app with the command.
+FROM node:20-bookworm-slim
+ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH TURBO_TELEMETRY_DISABLED=1
+RUN npm install -g pnpm@12.4.2
+WORKDIR /app
+COPY . .
+RUN pnpm install --frozen-lockfile && pnpm run db:generate
+USER node
+EXPOSE 3000 3001 3002 3999
+CMD ["pnpm", "--dir", "apps/gateway", "start"]
