@@ -588,7 +588,13 @@ async function readJson(
     throw new TikTokError(
       code,
       `TikTok ${what} failed: ${label} (HTTP ${status})${description ? `: ${description}` : ''}`,
-      { error: reported?.error, errorDescription: description, logId: reported?.logId, status },
+      {
+        error: reported?.error,
+        errorDescription: description,
+        logId: reported?.logId,
+        status,
+        retryAfterSeconds: retryAfter(response.headers.get('retry-after')),
+      },
     );
   }
   if (!isJson) {
@@ -599,6 +605,14 @@ async function readJson(
     );
   }
   return body;
+}
+
+/** `Retry-After` as seconds (delta-seconds or an HTTP date); `undefined` when absent or unreadable. */
+function retryAfter(header: string | null): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim());
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 /** The error a body reports, in either of TikTok's two shapes; `undefined` when it reports none. */

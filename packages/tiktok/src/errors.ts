@@ -119,6 +119,8 @@ export interface TikTokErrorDetails {
   logId?: string | undefined;
   /** HTTP status of the answer, when there was one (an error sent with 200 keeps 200). */
   status?: number | undefined;
+  /** Seconds to wait before retrying, from a `Retry-After` header, when the answer had one. */
+  retryAfterSeconds?: number | undefined;
   cause?: unknown;
 }
 
@@ -133,6 +135,7 @@ export class TikTokError extends Error {
   readonly errorDescription: string | undefined;
   readonly logId: string | undefined;
   readonly status: number | undefined;
+  readonly retryAfterSeconds: number | undefined;
   /** `true` when retrying the same call cannot help (see {@link TIKTOK_ERROR_KINDS}). */
   readonly permanent: boolean;
   /** `true` when retrying later may succeed (see {@link TIKTOK_ERROR_KINDS}). */
@@ -145,6 +148,7 @@ export class TikTokError extends Error {
     this.errorDescription = details.errorDescription;
     this.logId = details.logId;
     this.status = details.status;
+    this.retryAfterSeconds = details.retryAfterSeconds;
     const kind = TIKTOK_ERROR_KINDS[code];
     this.permanent = kind === 'permanent';
     this.transient = kind === 'transient';

@@ -147,6 +147,17 @@ describe('processTokenResponse', () => {
     await expect(processTokenResponse(json(body))).rejects.toMatchObject({ code: 'TIKTOK_INVALID_RESPONSE' });
   });
 
+  it('carries Retry-After as seconds on a 429', async () => {
+    const response = new Response(JSON.stringify({ error: 'rate_limit_exceeded', log_id: 'L' }), {
+      status: 429,
+      headers: { 'retry-after': '7' },
+    });
+    await expect(processTokenResponse(response)).rejects.toMatchObject({
+      code: 'TIKTOK_RATE_LIMITED',
+      retryAfterSeconds: 7,
+    });
+  });
+
   it('classifies an HTML 502 by its status, not as an invalid response', async () => {
     await expect(processTokenResponse(new Response('<html>502</html>', { status: 502 }))).rejects.toMatchObject({
       code: 'TIKTOK_SERVER_ERROR',
