@@ -1,0 +1,184 @@
+import {
+  type AccountConnectedPayload,
+  accountConnectedPayload,
+  type ConnectOutcome,
+  connectOutcome,
+  connectOutcomeKey,
+} from '@ttc/queue';
+import type { Redis } from 'ioredis';
+import type { AccountsDeps } from './deps.js';
+import { AccountError, AccountErrorCode } from './errors.js';
+import { uuidv7 } from './uuid.js';
+
+/** Outcomes only need to outlive the user's trip back from TikTok to the connect page. */
+export const CONNECT_OUTCOME_TTL_SECONDS = 15 * 60;
+const DEFAULT_REFRESH_LEAD_SECONDS = 600;
+const OUTCOME_POLL_MS = 100;
+
+interface UpsertRow {
+  id: string;
+  inserted: boolean;
+  display_name: string;
+  username: string | null;
+}
+
+/**
+ * Stores a connection: adds the account, or updates the same account (same user, platform and openId) again.
+ *
+ * - One statement decides insert or update (`INSERT … ON CONFLICT … DO UPDATE`), so two jobs for the same account at
+ *   once yield one row; the conflicting row stays locked until the transaction ends, which serializes the rest.
+ * - Tokens obtained earlier than the row's current ones never overwrite them. The table has no "tokens obtained at"
+ *   column, so the row's token age is `GREATEST(connected_at, last_refreshed_at)`: `connected_at` is set to the
+ *   payload's `obtainedAt` on every (re)connection and a refresh sets `last_refreshed_at`. A connection obtained before
+ *   the account was disconnected does not bring it back either.
+ * - Idempotent per `connectionId`: the event carries it in `data.connectionId`, and a connection that already has an
+ *   event records none again. A replay therefore changes nothing and reports the same outcome.
+ * - Never touches the user's other accounts: every write is keyed on the unique triple.
+ *
+ * The outcome is also written to Redis at `connectOutcomeKey(queuePrefix, connectionId)` (15 minutes) for the
+ * gateway's connect page. It holds no secret.
+ */
+export async function applyConnection(deps: AccountsDeps, payload: AccountConnectedPayload): Promise<ConnectOutcome> {
+  const parsed = accountConnectedPayload.safeParse(payload);
+  if (!parsed.success) {
+    throw new AccountError(AccountErrorCode.INVALID_PAYLOAD, describePayloadIssues(parsed.error.issues));
+  }
+  const p = parsed.data;
+  const leadMs = (deps.refreshLeadSeconds ?? DEFAULT_REFRESH_LEAD_SECONDS) * 1000;
+  const obtainedAt = new Date(p.obtainedAt);
+  const nextRefreshAt = new Date(Math.max(obtainedAt.getTime(), new Date(p.accessTokenExpiresAt).getTime() - leadMs));
+
+  const result = await deps.prisma.$transaction(async (tx) => {
+    const upserted = await tx.$queryRaw<UpsertRow[]>`
+      INSERT INTO social_accounts AS a (
+        id, user_id, platform, open_id, union_id, display_name, username, avatar_url, scopes, status,
+        access_token_ciphertext, refresh_token_ciphertext, access_token_expires_at, refresh_token_expires_at,
+        next_refresh_at, connected_at, created_at, updated_at
+      ) VALUES (
+        ${uuidv7()}::uuid, ${p.userId}, 'TIKTOK'::"platform", ${p.openId}, ${p.unionId}, ${p.displayName},
+        ${p.username}, ${p.avatarUrl}, ${p.scopes}::text[], 'ACTIVE'::"account_status",
+        ${p.accessTokenCiphertext}, ${p.refreshTokenCiphertext}, ${p.accessTokenExpiresAt}::timestamptz,
+        ${p.refreshTokenExpiresAt}::timestamptz, ${nextRefreshAt.toISOString()}::timestamptz,
+        ${p.obtainedAt}::timestamptz, now(), now()
+      )
+      ON CONFLICT (user_id, platform, open_id) DO UPDATE SET
+        union_id = EXCLUDED.union_id,
+        display_name = EXCLUDED.display_name,
+        username = EXCLUDED.username,
+        avatar_url = EXCLUDED.avatar_url,
+        scopes = EXCLUDED.scopes,
+        status = 'ACTIVE'::"account_status",
+        access_token_ciphertext = EXCLUDED.access_token_ciphertext,
+        refresh_token_ciphertext = EXCLUDED.refresh_token_ciphertext,
+        access_token_expires_at = EXCLUDED.access_token_expires_at,
+        refresh_token_expires_at = EXCLUDED.refresh_token_expires_at,
+        token_version = a.token_version + 1,
+        next_refresh_at = EXCLUDED.next_refresh_at,
+        refresh_failure_count = 0,
+        last_error = NULL,
+        last_error_at = NULL,
+        connected_at = EXCLUDED.connected_at,
+        disconnected_at = NULL,
+        updated_at = now()
+      WHERE GREATEST(a.connected_at, a.last_refreshed_at) < EXCLUDED.connected_at
+        AND (a.disconnected_at IS NULL OR a.disconnected_at < EXCLUDED.connected_at)
+      RETURNING a.id::text AS id, (a.xmax = 0) AS inserted, a.display_name, a.username`;
+
+    // No row back: the account exists with newer tokens (or a later disconnect), or this is a replay. It is locked
+    // by the ON CONFLICT above, so what we read now is what a concurrent job for the same account will see next.
+    const row =
+      upserted[0] ??
+      (
+        await tx.$queryRaw<UpsertRow[]>`
+          SELECT id::text AS id, false AS inserted, display_name, username FROM social_accounts
+          WHERE user_id = ${p.userId} AND platform = 'TIKTOK'::"platform" AND open_id = ${p.openId}`
+      )[0];
+    if (!row) {
+      // Unreachable: the INSERT either inserted or found the row and locked it.
+      throw new Error('account row vanished during connection');
+    }
+    const applied = upserted.length > 0;
+
+    const previous = await tx.accountEvent.findFirst({
+      where: { accountId: row.id, data: { path: ['connectionId'], equals: p.connectionId } },
+      select: { type: true },
+    });
+    if (previous) {
+      return { row, outcome: previous.type === 'CONNECTED' ? 'added' : 'reconnected', applied, replay: true } as const;
+    }
+    if (!applied) {
+      return { row, outcome: 'reconnected', applied, replay: false } as const;
+    }
+    await tx.accountEvent.create({
+      data: {
+        accountId: row.id,
+        type: row.inserted ? 'CONNECTED' : 'RECONNECTED',
+        message: row.inserted ? 'Account connected' : 'Account reconnected',
+        data: { connectionId: p.connectionId, connectSessionId: p.connectSessionId, scopes: p.scopes },
+      },
+    });
+    return { row, outcome: row.inserted ? 'added' : 'reconnected', applied, replay: false } as const;
+  });
+
+  const outcome: ConnectOutcome = {
+    connectionId: p.connectionId,
+    accountId: result.row.id,
+    outcome: result.outcome,
+    displayName: result.row.display_name,
+    username: result.row.username,
+  };
+  await deps.redis.set(
+    connectOutcomeKey(deps.queuePrefix, p.connectionId),
+    JSON.stringify(outcome),
+    'EX',
+    CONNECT_OUTCOME_TTL_SECONDS,
+  );
+  const log = { connectionId: p.connectionId, accountId: outcome.accountId, outcome: outcome.outcome };
+  if (result.replay) {
+    deps.logger?.info(log, 'connection already applied; replay changed nothing');
+  } else if (!result.applied) {
+    deps.logger?.warn(log, 'connection older than the stored tokens or a later disconnect; tokens left unchanged');
+  } else {
+    deps.logger?.info(log, outcome.outcome === 'added' ? 'account added' : 'account reconnected');
+  }
+  return outcome;
+}
+
+/** Names the invalid fields and why, never their values (they may be tokens). */
+export function describePayloadIssues(issues: readonly { path: readonly PropertyKey[]; code: string }[]): string {
+  const fields = issues.slice(0, 10).map((i) => `${i.path.map(String).join('.') || '(root)'} (${i.code})`);
+  return `account.connected payload is invalid: ${fields.join(', ')}`;
+}
+
+/** The outcome the worker left for a connection, or null (not processed yet, expired, or unreadable). */
+export async function readConnectOutcome(
+  redis: Redis,
+  queuePrefix: string,
+  connectionId: string,
+): Promise<ConnectOutcome | null> {
+  const raw = await redis.get(connectOutcomeKey(queuePrefix, connectionId));
+  if (raw === null) return null;
+  try {
+    const parsed = connectOutcome.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Polls (every ~100 ms) until the outcome is there or `timeoutMs` passes; null on timeout. */
+export async function waitForConnectOutcome(
+  redis: Redis,
+  queuePrefix: string,
+  connectionId: string,
+  timeoutMs: number,
+): Promise<ConnectOutcome | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const outcome = await readConnectOutcome(redis, queuePrefix, connectionId);
+    if (outcome) return outcome;
+    const left = deadline - Date.now();
+    if (left <= 0) return null;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(OUTCOME_POLL_MS, left)));
+  }
+}
