@@ -1,0 +1,396 @@
+import { randomUUID } from 'node:crypto';
+import { decryptToken, generateKeyringEntry, parseKeyring } from '@ttc/crypto';
+import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
+import { connectOutcomeKey, createQueues, createRedisConnection, type Queues } from '@ttc/queue';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AccountError,
+  type AccountsDeps,
+  applyConnection,
+  disconnectAccount,
+  getAccount,
+  listUserAccounts,
+  readConnectOutcome,
+  tokenAad,
+  waitForConnectOutcome,
+} from '../src/index.js';
+import { makeTestConnection } from '../src/testing.js';
+
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `test-${randomUUID()}`;
+const keyring = parseKeyring(generateKeyringEntry());
+let db: TestDatabase;
+let redis: Redis;
+let producer: Redis;
+let queues: Queues;
+let deps: AccountsDeps;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  redis = createRedisConnection(redisUrl, 'client', 'accounts-test');
+  producer = createRedisConnection(redisUrl, 'producer', 'accounts-test');
+  queues = createQueues({ connection: producer, prefix });
+  deps = { prisma: db.prisma, keyring, redis, queues, queuePrefix: prefix };
+});
+
+afterAll(async () => {
+  for (const queue of queues?.all() ?? []) await queue.obliterate({ force: true });
+  await queues?.close();
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis?.disconnect();
+  producer?.disconnect();
+  await db?.drop();
+});
+
+const at = (iso: string | Date, offsetMs = 0) => new Date(new Date(iso).getTime() + offsetMs).toISOString();
+
+async function rowsOf(userId: string) {
+  return db.prisma.socialAccount.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } });
+}
+
+async function eventsOf(accountId: string) {
+  return db.prisma.accountEvent.findMany({ where: { accountId }, orderBy: { id: 'asc' } });
+}
+
+describe('applyConnection', () => {
+  it('adds a new account with a CONNECTED event and reports "added"', async () => {
+    const { payload, accessToken, refreshToken } = makeTestConnection(keyring);
+    const outcome = await applyConnection(deps, payload);
+
+    expect(outcome).toMatchObject({ connectionId: payload.connectionId, outcome: 'added', username: 'test.account' });
+    const [row, ...rest] = await rowsOf(payload.userId);
+    expect(rest).toHaveLength(0);
+    expect(row).toMatchObject({ id: outcome.accountId, openId: payload.openId, status: 'ACTIVE', tokenVersion: 0 });
+    expect(row?.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    // The ciphertexts are stored as the gateway made them and decrypt with the shared AAD.
+    const aad = tokenAad(payload);
+    expect(decryptToken(keyring, row?.accessTokenCiphertext ?? '', aad)).toBe(accessToken);
+    expect(decryptToken(keyring, row?.refreshTokenCiphertext ?? '', aad)).toBe(refreshToken);
+    expect(row?.connectedAt.toISOString()).toBe(payload.obtainedAt);
+    expect(row?.nextRefreshAt?.getTime()).toBe(new Date(payload.accessTokenExpiresAt).getTime() - 600_000);
+
+    const events = await eventsOf(outcome.accountId);
+    expect(events.map((e) => e.type)).toEqual(['CONNECTED']);
+    expect(events[0]?.data).toMatchObject({ connectionId: payload.connectionId });
+    expect(await readConnectOutcome(redis, prefix, payload.connectionId)).toEqual(outcome);
+    const ttl = await redis.ttl(connectOutcomeKey(prefix, payload.connectionId));
+    expect(ttl).toBeGreaterThan(14 * 60);
+    expect(ttl).toBeLessThanOrEqual(15 * 60);
+  });
+
+  it('adds a second row when the same user connects a different TikTok account', async () => {
+    const first = makeTestConnection(keyring);
+    const second = makeTestConnection(keyring, { userId: first.payload.userId, displayName: 'Second' });
+    const a = await applyConnection(deps, first.payload);
+    const b = await applyConnection(deps, second.payload);
+
+    expect([a.outcome, b.outcome]).toEqual(['added', 'added']);
+    expect(a.accountId).not.toBe(b.accountId);
+    const rows = await rowsOf(first.payload.userId);
+    expect(rows.map((r) => r.openId)).toEqual([first.payload.openId, second.payload.openId]);
+    expect(rows[0]?.accessTokenCiphertext).toBe(first.payload.accessTokenCiphertext);
+    expect(rows[0]?.displayName).toBe('Test Account');
+  });
+
+  it('reconnects the same account: one row, RECONNECTED, new tokens and profile, "reconnected"', async () => {
+    const first = makeTestConnection(keyring, { obtainedAt: at(new Date(), -60_000) });
+    const added = await applyConnection(deps, first.payload);
+    const again = makeTestConnection(keyring, {
+      userId: first.payload.userId,
+      openId: first.payload.openId,
+      displayName: 'Renamed',
+      scopes: ['user.info.basic'],
+    });
+    const outcome = await applyConnection(deps, again.payload);
+
+    expect(outcome).toMatchObject({ accountId: added.accountId, outcome: 'reconnected', displayName: 'Renamed' });
+    const rows = await rowsOf(first.payload.userId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      accessTokenCiphertext: again.payload.accessTokenCiphertext,
+      refreshTokenCiphertext: again.payload.refreshTokenCiphertext,
+      displayName: 'Renamed',
+      scopes: ['user.info.basic'],
+      tokenVersion: 1,
+    });
+    expect((await eventsOf(added.accountId)).map((e) => e.type)).toEqual(['CONNECTED', 'RECONNECTED']);
+  });
+
+  it('applies the same payload twice as one row and one event, with the same outcome', async () => {
+    const { payload } = makeTestConnection(keyring);
+    const first = await applyConnection(deps, payload);
+    const before = (await rowsOf(payload.userId))[0];
+    const second = await applyConnection(deps, payload);
+
+    expect(second).toEqual(first);
+    const rows = await rowsOf(payload.userId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.tokenVersion).toBe(before?.tokenVersion);
+    expect(rows[0]?.updatedAt).toEqual(before?.updatedAt);
+    expect((await eventsOf(first.accountId)).map((e) => e.type)).toEqual(['CONNECTED']);
+  });
+
+  it('applies the same payload concurrently as one row and one event', async () => {
+    const { payload } = makeTestConnection(keyring);
+    const outcomes = await Promise.all([1, 2, 3, 4].map(() => applyConnection(deps, payload)));
+
+    expect(new Set(outcomes.map((o) => o.accountId)).size).toBe(1);
+    expect(outcomes.every((o) => o.outcome === 'added')).toBe(true);
+    expect(await rowsOf(payload.userId)).toHaveLength(1);
+    expect((await eventsOf(outcomes[0]?.accountId ?? '')).map((e) => e.type)).toEqual(['CONNECTED']);
+  });
+
+  it('keeps one row with the newest tokens when two connections of the same new account race', async () => {
+    const older = makeTestConnection(keyring, { obtainedAt: at(new Date(), -5_000) });
+    const newer = makeTestConnection(keyring, {
+      userId: older.payload.userId,
+      openId: older.payload.openId,
+      obtainedAt: at(new Date()),
+    });
+    const outcomes = await Promise.all([applyConnection(deps, older.payload), applyConnection(deps, newer.payload)]);
+
+    expect(outcomes[0]?.accountId).toBe(outcomes[1]?.accountId);
+    const rows = await rowsOf(older.payload.userId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.accessTokenCiphertext).toBe(newer.payload.accessTokenCiphertext);
+    expect(rows[0]?.refreshTokenCiphertext).toBe(newer.payload.refreshTokenCiphertext);
+    const types = (await eventsOf(rows[0]?.id ?? '')).map((e) => e.type);
+    expect(types[0]).toBe('CONNECTED');
+    expect(types.filter((t) => t === 'CONNECTED')).toHaveLength(1);
+  });
+
+  it('does not let an older payload processed late overwrite newer tokens', async () => {
+    const newer = makeTestConnection(keyring, { obtainedAt: at(new Date()) });
+    const older = makeTestConnection(keyring, {
+      userId: newer.payload.userId,
+      openId: newer.payload.openId,
+      obtainedAt: at(newer.payload.obtainedAt, -30_000),
+      displayName: 'Stale name',
+    });
+    const applied = await applyConnection(deps, newer.payload);
+    const late = await applyConnection(deps, older.payload);
+
+    expect(late).toMatchObject({ accountId: applied.accountId, outcome: 'reconnected', displayName: 'Test Account' });
+    const [row] = await rowsOf(newer.payload.userId);
+    expect(row).toMatchObject({
+      accessTokenCiphertext: newer.payload.accessTokenCiphertext,
+      refreshTokenCiphertext: newer.payload.refreshTokenCiphertext,
+      displayName: 'Test Account',
+      tokenVersion: 0,
+    });
+    expect((await eventsOf(applied.accountId)).map((e) => e.type)).toEqual(['CONNECTED']);
+  });
+
+  it('does not let a connection overwrite tokens refreshed after it was obtained', async () => {
+    const { payload } = makeTestConnection(keyring, { obtainedAt: at(new Date(), -60_000) });
+    const added = await applyConnection(deps, payload);
+    await db.prisma.socialAccount.update({
+      where: { id: added.accountId },
+      data: { accessTokenCiphertext: 'refreshed', lastRefreshedAt: new Date() },
+    });
+    const late = makeTestConnection(keyring, {
+      userId: payload.userId,
+      openId: payload.openId,
+      obtainedAt: at(new Date(), -30_000),
+    });
+    await applyConnection(deps, late.payload);
+
+    expect((await rowsOf(payload.userId))[0]?.accessTokenCiphertext).toBe('refreshed');
+  });
+
+  it('keeps the same openId under another user in a separate row and leaves that row untouched', async () => {
+    const mine = makeTestConnection(keyring);
+    const theirs = makeTestConnection(keyring, { openId: mine.payload.openId, displayName: 'Theirs' });
+    const myOther = makeTestConnection(keyring, { userId: mine.payload.userId });
+    await applyConnection(deps, theirs.payload);
+    await applyConnection(deps, myOther.payload);
+    const theirRowBefore = (await rowsOf(theirs.payload.userId))[0];
+    const myOtherBefore = (await rowsOf(mine.payload.userId))[0];
+
+    const outcome = await applyConnection(deps, mine.payload);
+    // And a reconnection of mine still leaves the others as they were.
+    const mineAgain = makeTestConnection(keyring, { userId: mine.payload.userId, openId: mine.payload.openId });
+    await applyConnection(deps, mineAgain.payload);
+
+    expect(outcome.outcome).toBe('added');
+    expect(outcome.accountId).not.toBe(theirRowBefore?.id);
+    expect(await rowsOf(theirs.payload.userId)).toEqual([theirRowBefore]);
+    const mineRows = await rowsOf(mine.payload.userId);
+    expect(mineRows).toHaveLength(2);
+    expect(mineRows[0]).toEqual(myOtherBefore);
+    expect(mineRows[1]?.accessTokenCiphertext).toBe(mineAgain.payload.accessTokenCiphertext);
+  });
+
+  it('brings a DISCONNECTED account back as the same ACTIVE row', async () => {
+    const { payload } = makeTestConnection(keyring, { obtainedAt: at(new Date(), -60_000) });
+    const added = await applyConnection(deps, payload);
+    await db.prisma.socialAccount.update({
+      where: { id: added.accountId },
+      data: { refreshFailureCount: 3, lastError: 'boom', lastErrorAt: new Date() },
+    });
+    await disconnectAccount(deps, { accountId: added.accountId, actor: 'user' });
+    const back = makeTestConnection(keyring, { userId: payload.userId, openId: payload.openId });
+    const outcome = await applyConnection(deps, back.payload);
+
+    expect(outcome).toMatchObject({ accountId: added.accountId, outcome: 'reconnected' });
+    const rows = await rowsOf(payload.userId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      status: 'ACTIVE',
+      disconnectedAt: null,
+      refreshFailureCount: 0,
+      lastError: null,
+      accessTokenCiphertext: back.payload.accessTokenCiphertext,
+    });
+    expect((await eventsOf(added.accountId)).map((e) => e.type)).toEqual(['CONNECTED', 'DISCONNECTED', 'RECONNECTED']);
+  });
+
+  it('does not bring back an account disconnected after the connection was obtained', async () => {
+    const { payload } = makeTestConnection(keyring, { obtainedAt: at(new Date(), -60_000) });
+    const added = await applyConnection(deps, payload);
+    await disconnectAccount(deps, { accountId: added.accountId, actor: 'user' });
+    const late = makeTestConnection(keyring, {
+      userId: payload.userId,
+      openId: payload.openId,
+      obtainedAt: at(new Date(), -30_000),
+    });
+    await applyConnection(deps, late.payload);
+
+    const [row] = await rowsOf(payload.userId);
+    expect(row).toMatchObject({ status: 'DISCONNECTED', accessTokenCiphertext: null, refreshTokenCiphertext: null });
+  });
+
+  it('rejects a malformed payload with ACCOUNT_INVALID_PAYLOAD without echoing its values', async () => {
+    const { payload, accessToken } = makeTestConnection(keyring);
+    const bad = { ...payload, accessTokenCiphertext: accessToken };
+    const error = await applyConnection(deps, bad).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AccountError);
+    expect(error).toMatchObject({ code: 'ACCOUNT_INVALID_PAYLOAD' });
+    expect((error as Error).message).toContain('accessTokenCiphertext');
+    expect((error as Error).message).not.toContain(accessToken);
+    expect(await rowsOf(payload.userId)).toHaveLength(0);
+  });
+});
+
+describe('connect outcomes', () => {
+  it('waits for an outcome written later, and gives null after the timeout', async () => {
+    const { payload } = makeTestConnection(keyring);
+    const started = Date.now();
+    const waiting = waitForConnectOutcome(redis, prefix, payload.connectionId, 5_000);
+    setTimeout(() => void applyConnection(deps, payload), 250);
+    const outcome = await waiting;
+
+    expect(outcome?.connectionId).toBe(payload.connectionId);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const missing = randomUUID();
+    const t0 = Date.now();
+    expect(await waitForConnectOutcome(redis, prefix, missing, 300)).toBeNull();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+  });
+
+  it('reads an unparsable outcome as null', async () => {
+    const id = randomUUID();
+    await redis.set(connectOutcomeKey(prefix, id), '{not json', 'EX', 60);
+    expect(await readConnectOutcome(redis, prefix, id)).toBeNull();
+  });
+});
+
+describe('listUserAccounts and getAccount', () => {
+  it('lists a user’s accounts newest first without any token field', async () => {
+    const first = makeTestConnection(keyring);
+    const second = makeTestConnection(keyring, { userId: first.payload.userId });
+    const gone = makeTestConnection(keyring, { userId: first.payload.userId });
+    const a = await applyConnection(deps, first.payload);
+    const b = await applyConnection(deps, second.payload);
+    const c = await applyConnection(deps, gone.payload);
+    await disconnectAccount(deps, { accountId: c.accountId, actor: 'admin' });
+
+    const listed = await listUserAccounts(db.prisma, first.payload.userId);
+    expect(listed.map((x) => x.id)).toEqual([b.accountId, a.accountId]);
+    const all = await listUserAccounts(db.prisma, first.payload.userId, { includeDisconnected: true });
+    expect(all.map((x) => x.id)).toEqual([c.accountId, b.accountId, a.accountId]);
+
+    const expectedKeys = [
+      'id',
+      'userId',
+      'openId',
+      'unionId',
+      'displayName',
+      'username',
+      'avatarUrl',
+      'scopes',
+      'status',
+      'accessTokenExpiresAt',
+      'refreshTokenExpiresAt',
+      'nextRefreshAt',
+      'lastRefreshedAt',
+      'lastError',
+      'connectedAt',
+      'disconnectedAt',
+      'createdAt',
+      'updatedAt',
+    ].sort();
+    for (const summary of [...all, await getAccount(db.prisma, a.accountId)]) {
+      expect(Object.keys(summary ?? {}).sort()).toEqual(expectedKeys);
+      expect(JSON.stringify(summary)).not.toContain('v1.');
+    }
+    expect(await listUserAccounts(db.prisma, `nobody-${randomUUID()}`)).toEqual([]);
+  });
+
+  it('returns null for an unknown id and ACCOUNT_INVALID_ID for a malformed one', async () => {
+    expect(await getAccount(db.prisma, randomUUID())).toBeNull();
+    await expect(getAccount(db.prisma, 'not-a-uuid')).rejects.toMatchObject({ code: 'ACCOUNT_INVALID_ID' });
+  });
+});
+
+describe('disconnectAccount', () => {
+  it('wipes the tokens, sets DISCONNECTED and records who did it', async () => {
+    const { payload } = makeTestConnection(keyring);
+    const added = await applyConnection(deps, payload);
+    const summary = await disconnectAccount(deps, {
+      accountId: added.accountId,
+      userId: payload.userId,
+      actor: 'user',
+      reason: 'clicked disconnect',
+    });
+
+    expect(summary).toMatchObject({ id: added.accountId, status: 'DISCONNECTED', nextRefreshAt: null });
+    expect(summary.disconnectedAt).toBeInstanceOf(Date);
+    const row = await db.prisma.socialAccount.findUniqueOrThrow({ where: { id: added.accountId } });
+    expect(row).toMatchObject({ accessTokenCiphertext: null, refreshTokenCiphertext: null, tokenVersion: 1 });
+    const events = await eventsOf(added.accountId);
+    expect(events.map((e) => e.type)).toEqual(['CONNECTED', 'DISCONNECTED']);
+    expect(events[1]?.data).toEqual({ actor: 'user', reason: 'clicked disconnect' });
+  });
+
+  it('is idempotent: a second disconnect returns the account unchanged and records nothing', async () => {
+    const { payload } = makeTestConnection(keyring);
+    const added = await applyConnection(deps, payload);
+    const first = await disconnectAccount(deps, { accountId: added.accountId, actor: 'admin' });
+    const second = await disconnectAccount(deps, { accountId: added.accountId, actor: 'admin' });
+
+    expect(second).toEqual(first);
+    expect((await eventsOf(added.accountId)).map((e) => e.type)).toEqual(['CONNECTED', 'DISCONNECTED']);
+  });
+
+  it('refuses another user’s account with ACCOUNT_NOT_FOUND and leaves it untouched', async () => {
+    const { payload } = makeTestConnection(keyring);
+    const added = await applyConnection(deps, payload);
+    const before = await db.prisma.socialAccount.findUniqueOrThrow({ where: { id: added.accountId } });
+
+    await expect(
+      disconnectAccount(deps, { accountId: added.accountId, userId: 'someone-else', actor: 'user' }),
+    ).rejects.toMatchObject({ name: 'AccountError', code: 'ACCOUNT_NOT_FOUND' });
+    await expect(disconnectAccount(deps, { accountId: randomUUID(), actor: 'admin' })).rejects.toMatchObject({
+      code: 'ACCOUNT_NOT_FOUND',
+    });
+    await expect(disconnectAccount(deps, { accountId: 'nope', actor: 'admin' })).rejects.toMatchObject({
+      code: 'ACCOUNT_INVALID_ID',
+    });
+    expect(await db.prisma.socialAccount.findUniqueOrThrow({ where: { id: added.accountId } })).toEqual(before);
+  });
+});
