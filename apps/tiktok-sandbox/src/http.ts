@@ -94,8 +94,8 @@ export function dropConnection(
 }
 
 /**
- * Serves an injected failure for a JSON endpoint. Returns undefined when the call should go on normally
- * (latency, after its delay).
+ * Serves an injected failure for a JSON endpoint. Returns false when the call should go on normally (latency,
+ * after its delay). A boolean, not the reply: a FastifyReply is a thenable, so awaiting it would lose it.
  */
 export async function serveJsonFailure(
   ctx: SandboxContext,
@@ -104,16 +104,20 @@ export async function serveJsonFailure(
   failure: PendingFailure,
   call: CallInfo,
   shape: 'oauth' | 'userinfo',
-): Promise<FastifyReply | undefined> {
+): Promise<boolean> {
   if (failure.kind === 'latency') {
     await sleep(failure.latencyMs ?? 1000);
-    return undefined;
+    return false;
   }
-  if (failure.kind === 'drop') return dropConnection(ctx, req, reply, call);
+  if (failure.kind === 'drop') {
+    dropConnection(ctx, req, reply, call);
+    return true;
+  }
   const r = failureResponse(failure.kind, shape);
   if (r.status === 429) reply.header('retry-after', '1');
   const body = shape === 'oauth' ? oauthError(req, r.error, r.message) : userInfoError(req, r.error, r.message);
-  return finish(ctx, req, reply, { ...call, error: r.error, injectedFailure: failure.kind }, r.status, body);
+  finish(ctx, req, reply, { ...call, error: r.error, injectedFailure: failure.kind }, r.status, body);
+  return true;
 }
 
 /** First value of a query/form field; Fastify turns repeated keys into arrays. */

@@ -216,7 +216,11 @@ describe('consent decisions', () => {
     });
     expect(loggedIn.statusCode).toBe(303);
     const benCookie = sessionCookie(loggedIn);
-    const consent = await s.app.inject({ method: 'GET', url: loggedIn.headers.location ?? '', headers: { cookie: benCookie } });
+    const consent = await s.app.inject({
+      method: 'GET',
+      url: loggedIn.headers.location ?? '',
+      headers: { cookie: benCookie },
+    });
     expect(consent.body).toContain('Ben Okafor');
     const res = await s.app.inject({
       method: 'POST',
@@ -234,7 +238,11 @@ describe('consent decisions', () => {
     expect(tokens.body.open_id).toBe(BEN);
 
     // The old session is gone: the switch replaced it.
-    const old = await s.app.inject({ method: 'GET', url: `/v2/auth/authorize/?${authorizeQuery()}`, headers: { cookie } });
+    const old = await s.app.inject({
+      method: 'GET',
+      url: `/v2/auth/authorize/?${authorizeQuery()}`,
+      headers: { cookie },
+    });
     expect(old.statusCode).toBe(200);
     expect(old.body).toContain('Log in to TikTok');
   });
@@ -257,7 +265,11 @@ describe('authorize parameter validation', () => {
     ['a redirect_uri with a fragment', { redirect_uri: `${REDIRECT_URI}#x` }, 'redirect_uri'],
     ['a non-http redirect_uri', { redirect_uri: 'ftp://app.example.test/cb' }, 'redirect_uri'],
     ['an empty scope', { scope: '' }, 'scope'],
-    ['a PKCE method other than S256', { code_challenge: 'abc', code_challenge_method: 'plain' }, 'code_challenge_method'],
+    [
+      'a PKCE method other than S256',
+      { code_challenge: 'abc', code_challenge_method: 'plain' },
+      'code_challenge_method',
+    ],
   ])('shows the error page with HTTP 400 for %s', async (_name, overrides, problem) => {
     const res = await s.app.inject({ method: 'GET', url: `/v2/auth/authorize/?${authorizeQuery(overrides)}` });
     expect(res.statusCode).toBe(400);

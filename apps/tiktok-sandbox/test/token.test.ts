@@ -58,7 +58,9 @@ describe('authorization code exchange', () => {
 
   it('rejects a replayed code with invalid_grant', async () => {
     const code = await codeFromBrowser();
-    expect((await exchange(s.app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI })).status).toBe(200);
+    expect((await exchange(s.app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI })).status).toBe(
+      200,
+    );
     const replay = await exchange(s.app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI });
     expect(replay.status).toBe(400);
     expect(replay.body).toMatchObject({ error: 'invalid_grant' });
@@ -142,7 +144,9 @@ describe('authorization code exchange', () => {
     const badKey = await exchange(s.app, { grant_type: 'authorization_code', code, client_key: 'other' });
     expect(badKey.body.error).toBe('invalid_client');
     // The code was not burnt by the failed attempts.
-    expect((await exchange(s.app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI })).status).toBe(200);
+    expect((await exchange(s.app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI })).status).toBe(
+      200,
+    );
   });
 
   it('rejects an unknown grant_type with unsupported_grant_type and a missing one with invalid_request', async () => {

@@ -38,7 +38,7 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: SandboxContext): 
 
   const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
 
-  /** Serves the failure (returns the reply), or lets the call go on (returns undefined). */
+  /** Serves the failure (true), or lets the call go on (false). */
   const maybeFail = async (
     req: FastifyRequest,
     reply: FastifyReply,
@@ -46,7 +46,7 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: SandboxContext): 
     call: CallInfo,
     afterProcessing: boolean,
   ) => {
-    if (!failure || (failure.afterProcessing ?? false) !== afterProcessing) return undefined;
+    if (!failure || (failure.afterProcessing ?? false) !== afterProcessing) return false;
     return serveJsonFailure(ctx, req, reply, failure, call, 'oauth');
   };
 
@@ -70,7 +70,7 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: SandboxContext): 
       injectedFailure: failure?.kind === 'latency' ? 'latency' : undefined,
     };
     const early = await maybeFail(req, reply, failure, call, false);
-    if (early) return early;
+    if (early) return reply;
 
     const fail = (status: number, error: string, description: string, extra: Partial<CallInfo> = {}) =>
       finish(ctx, req, reply, { ...call, ...extra, error }, status, oauthError(req, error, description));
@@ -95,7 +95,7 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: SandboxContext): 
     }
 
     const late = await maybeFail(req, reply, failure, call, true);
-    if (late) return late;
+    if (late) return reply;
     if (!outcome.ok) {
       return fail(400, outcome.error, outcome.description, {
         codeReused: outcome.codeReused,
@@ -119,7 +119,7 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: SandboxContext): 
       injectedFailure: failure?.kind === 'latency' ? 'latency' : undefined,
     };
     const early = await maybeFail(req, reply, failure, call, false);
-    if (early) return early;
+    if (early) return reply;
 
     const fail = (status: number, error: string, description: string) =>
       finish(ctx, req, reply, { ...call, error }, status, oauthError(req, error, description));
@@ -130,7 +130,7 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: SandboxContext): 
     // An unknown or already revoked token is not an error (RFC 7009 §2.2): revoking stays idempotent.
     if (openId !== undefined) state.revokeUser(openId);
     const late = await maybeFail(req, reply, failure, call, true);
-    if (late) return late;
+    if (late) return reply;
     return finish(ctx, req, reply, call, 200);
   });
 }

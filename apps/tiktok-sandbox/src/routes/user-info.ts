@@ -43,8 +43,7 @@ export function registerUserInfoRoutes(app: FastifyInstance, ctx: SandboxContext
       injectedFailure: failure?.kind === 'latency' ? 'latency' : undefined,
     };
     if (failure) {
-      const served = await serveJsonFailure(ctx, req, reply, failure, call, 'userinfo');
-      if (served) return served;
+      if (await serveJsonFailure(ctx, req, reply, failure, call, 'userinfo')) return reply;
     }
     const fail = (status: number, code: string, message: string) =>
       finish(ctx, req, reply, { ...call, error: code }, status, userInfoError(req, code, message));
