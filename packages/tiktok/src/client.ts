@@ -339,6 +339,7 @@ export function createTikTokClient(options: TikTokClientOptions): TikTokClient {
   const REVOKE = 'token revocation';
   const USER_INFO = 'user info request';
 
+  // Methods are async so that even a bad argument surfaces as a rejected promise, never a synchronous throw.
   return {
     endpoints,
 
@@ -386,13 +387,13 @@ export function createTikTokClient(options: TikTokClientOptions): TikTokClient {
       return url;
     },
 
-    exchangeCodeRequest(params, call) {
+    async exchangeCodeRequest(params, call) {
       const form = exchangeForm(params);
       const secrets = [clientSecret, params.code, params.codeVerifier];
       return rawRequest(call, secrets, TOKEN, (signal, ms) => post(endpoints.token, form, TOKEN, signal, ms, secrets));
     },
 
-    refreshRequest(refreshToken, call) {
+    async refreshRequest(refreshToken, call) {
       const form = refreshForm(refreshToken);
       const secrets = [clientSecret, refreshToken];
       return rawRequest(call, secrets, REFRESH, (signal, ms) =>
@@ -400,7 +401,7 @@ export function createTikTokClient(options: TikTokClientOptions): TikTokClient {
       );
     },
 
-    revokeRequest(accessToken, call) {
+    async revokeRequest(accessToken, call) {
       const form = revokeForm(accessToken);
       const secrets = [clientSecret, accessToken];
       return rawRequest(call, secrets, REVOKE, (signal, ms) =>
@@ -408,7 +409,7 @@ export function createTikTokClient(options: TikTokClientOptions): TikTokClient {
       );
     },
 
-    userInfoRequest(accessToken, fields, call) {
+    async userInfoRequest(accessToken, fields, call) {
       nonEmpty(accessToken, 'accessToken');
       const url = userInfoUrl(fields);
       const secrets = [clientSecret, accessToken];
@@ -417,7 +418,7 @@ export function createTikTokClient(options: TikTokClientOptions): TikTokClient {
       );
     },
 
-    exchangeCode(params, call) {
+    async exchangeCode(params, call) {
       const form = exchangeForm(params);
       const secrets = [clientSecret, params.code, params.codeVerifier];
       return run(
@@ -429,7 +430,7 @@ export function createTikTokClient(options: TikTokClientOptions): TikTokClient {
       );
     },
 
-    refresh(refreshToken, call) {
+    async refresh(refreshToken, call) {
       const form = refreshForm(refreshToken);
       const secrets = [clientSecret, refreshToken];
       return run(
@@ -441,7 +442,7 @@ export function createTikTokClient(options: TikTokClientOptions): TikTokClient {
       );
     },
 
-    revoke(accessToken, call) {
+    async revoke(accessToken, call) {
       const form = revokeForm(accessToken);
       const secrets = [clientSecret, accessToken];
       return run(
@@ -453,7 +454,7 @@ export function createTikTokClient(options: TikTokClientOptions): TikTokClient {
       );
     },
 
-    getUserInfo(accessToken, fields, call) {
+    async getUserInfo(accessToken, fields, call) {
       nonEmpty(accessToken, 'accessToken');
       const url = userInfoUrl(fields);
       const secrets = [clientSecret, accessToken];
@@ -584,7 +585,7 @@ async function readJson(
   if (reported !== undefined || status < 200 || status > 299) {
     const code = classifyTikTokError(reported?.error, status);
     const description = reported?.description ? redact(reported.description, secrets) : undefined;
-    const label = reported?.error ?? (isJson ? 'no error in body' : 'non-JSON body');
+    const label = reported ? redact(reported.error, secrets) : isJson ? 'no error in body' : 'non-JSON body';
     throw new TikTokError(
       code,
       `TikTok ${what} failed: ${label} (HTTP ${status})${description ? `: ${description}` : ''}`,

@@ -195,6 +195,23 @@ describe('transport failures', () => {
   });
 });
 
+describe('bad arguments', () => {
+  it('reject the promise rather than throwing synchronously', async () => {
+    const c = client();
+    const pending = c.refresh('');
+    expect(pending).toBeInstanceOf(Promise);
+    await expect(pending).rejects.toMatchObject({ code: 'TIKTOK_INVALID_ARGUMENT' });
+    await expect(
+      c.exchangeCode({ code: 'c', redirectUri: 'https://a.example/cb', codeVerifier: 'short' }),
+    ).rejects.toMatchObject({ code: 'TIKTOK_INVALID_ARGUMENT' });
+    await expect(c.getUserInfo('act.x', ['open_id,username' as never])).rejects.toMatchObject({
+      code: 'TIKTOK_INVALID_ARGUMENT',
+    });
+    await expect(c.revoke('act.x', { timeoutMs: -5 })).rejects.toMatchObject({ code: 'TIKTOK_INVALID_ARGUMENT' });
+    expect(seen).toEqual([]);
+  });
+});
+
 describe('request/process split', () => {
   it('returns the raw response for the caller to process', async () => {
     handler = sendJson(200, tokens);
