@@ -54,12 +54,12 @@ export function sessionCookie(res: { headers: Record<string, unknown> }): string
 export function hiddenFields(html: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
-    out[unescape(m[1] ?? '')] = unescape(m[2] ?? '');
+    out[decodeHtml(m[1] ?? '')] = decodeHtml(m[2] ?? '');
   }
   return out;
 }
 
-function unescape(s: string): string {
+function decodeHtml(s: string): string {
   return s
     .replaceAll('&quot;', '"')
     .replaceAll('&#39;', "'")
