@@ -1,0 +1,128 @@
+import type { AccountsDeps } from '@ttc/accounts';
+import { QueueNames } from '@ttc/queue';
+import { type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { WorkerMetrics } from './metrics.js';
+import { accountConnectedProcessor } from './processors/account-connected.js';
+
+export interface WorkerDeps {
+  accounts: AccountsDeps;
+  /** Connection with role `worker` (`maxRetriesPerRequest: null`); BullMQ duplicates it for blocking reads. */
+  connection: Redis;
+  /** BullMQ key prefix, the same the producers use. */
+  prefix: string;
+  /** Jobs processed at once per queue (`config.workerConcurrency`). */
+  concurrency: number;
+  logger: Logger;
+  metrics?: WorkerMetrics;
+  /**
+   * How long `close()` waits for in-flight jobs before giving up on them and putting them back in the queue.
+   * Default 20 s, under the usual 30 s grace period of container orchestrators.
+   */
+  closeTimeoutMs?: number;
+  /** Extra BullMQ worker options (tests shorten lock durations). */
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+export interface CloseResult {
+  /** True when in-flight jobs outlived the timeout. */
+  forced: boolean;
+  /** Jobs put back in the queue because they did not finish in time. */
+  returnedToQueue: number;
+}
+
+export interface BuiltWorker {
+  workers: Worker[];
+  /** Jobs being processed right now, all queues together. */
+  inFlight(): number;
+  /**
+   * Stops taking jobs and waits for in-flight ones. After `closeTimeoutMs` it signals them to abort and moves them
+   * back to waiting, so that another worker picks them up at once instead of after their lock expires. That is safe
+   * because every processor is idempotent. Call once; later calls return the first call's promise.
+   */
+  close(): Promise<CloseResult>;
+}
+
+type Processor = (job: Job) => Promise<unknown>;
+
+/** Creates the BullMQ workers of every queue this app processes (they start at once) and returns their handle. */
+export function buildWorker(deps: WorkerDeps): BuiltWorker {
+  const inFlight = new Map<string, { job: Job; token: string | undefined }>();
+  const closeTimeoutMs = deps.closeTimeoutMs ?? 20_000;
+
+  const instrument = (queue: string, processor: Processor) => async (job: Job, token?: string) => {
+    const key = `${queue}/${job.id}`;
+    inFlight.set(key, { job, token });
+    const log = deps.logger.child({ queue, jobId: job.id, attempt: job.attemptsMade + 1 });
+    const stopTimer = deps.metrics?.jobDuration.startTimer({ queue });
+    try {
+      const result = await processor(job);
+      stopTimer?.({ status: 'completed' });
+      deps.metrics?.jobsProcessed.inc({ queue });
+      log.debug('job completed');
+      return result;
+    } catch (error) {
+      stopTimer?.({ status: 'failed' });
+      const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      deps.metrics?.jobsFailed.inc({ queue, retry: final ? 'false' : 'true' });
+      // The error, never job.data: payloads carry token ciphertexts and user identifiers.
+      log[final ? 'error' : 'warn']({ err: error, final }, final ? 'job failed for good' : 'job failed; will retry');
+      throw error;
+    } finally {
+      inFlight.delete(key);
+    }
+  };
+
+  const make = (queue: string, processor: Processor) => {
+    const worker = new Worker(queue, instrument(queue, processor), {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      concurrency: deps.concurrency,
+      ...deps.workerOptions,
+    });
+    worker.on('error', (err) => deps.logger.error({ err, queue }, 'worker error'));
+    return worker;
+  };
+
+  const workers = [make(QueueNames.accountConnected, accountConnectedProcessor(deps.accounts))];
+
+  let closing: Promise<CloseResult> | undefined;
+  const close = async (): Promise<CloseResult> => {
+    const closed = Promise.all(workers.map((w) => w.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      closed.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), closeTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!timedOut) return { forced: false, returnedToQueue: 0 };
+
+    deps.logger.warn({ inFlight: inFlight.size, closeTimeoutMs }, 'in-flight jobs outlived the close timeout');
+    for (const worker of workers) worker.cancelAllJobs('worker shutting down');
+    let returnedToQueue = 0;
+    for (const { job, token } of inFlight.values()) {
+      try {
+        await job.moveToWait(token);
+        returnedToQueue++;
+      } catch (err) {
+        // Its lock then expires and the stalled-job check of a running worker puts it back.
+        deps.logger.error({ err, jobId: job.id, queue: job.queueName }, 'could not put a job back in the queue');
+      }
+    }
+    // The abandoned processors may still settle later; their completion is then refused (lock lost) and harmless.
+    closed.catch(() => undefined);
+    return { forced: true, returnedToQueue };
+  };
+
+  return {
+    workers,
+    inFlight: () => inFlight.size,
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  };
+}
