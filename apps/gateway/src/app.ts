@@ -1,0 +1,140 @@
+import formbody from '@fastify/formbody';
+import type { AccountsDeps } from '@ttc/accounts';
+import type { AppConfig } from '@ttc/config';
+import type { Keyring } from '@ttc/crypto';
+import type { PrismaClient } from '@ttc/db';
+import type { Queues } from '@ttc/queue';
+import type { TikTokClient } from '@ttc/tiktok';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { GatewayContext, RouteOptions } from './context.js';
+import { cookies } from './plugins/cookies.js';
+import { errorHandling } from './plugins/error-handler.js';
+import { GatewayMetrics, metricsPlugin } from './plugins/metrics.js';
+import { rateLimits } from './plugins/rate-limit.js';
+import { securityHeaders } from './plugins/security-headers.js';
+import { callbackRoutes } from './routes/auth/tiktok/callback.js';
+import { disconnectRoutes } from './routes/connect/disconnect.js';
+import { connectLinkRoutes } from './routes/connect/link.js';
+import { connectPageRoutes } from './routes/connect/page.js';
+import { connectStartRoutes } from './routes/connect/tiktok.js';
+import { healthRoutes } from './routes/health.js';
+import { rootRoutes } from './routes/root.js';
+import { connectSessionsRoutes } from './routes/v1/connect-sessions.js';
+import { BrowserCookies } from './services/browser-cookies.js';
+import { ConnectSessionStore } from './services/connect-sessions.js';
+
+/** What the gateway needs; the caller owns (creates and closes) every client. */
+export interface GatewayDeps {
+  config: AppConfig;
+  prisma: PrismaClient;
+  /** Plain-command Redis connection: connect sessions, used states, outcomes, rate limits. */
+  redis: Redis;
+  /** Producer-side queues (on their own `producer` connection). */
+  queues: Queues;
+  tiktok: TikTokClient;
+  /** Token encryption keyring (TOKEN_ENCRYPTION_KEYS). */
+  keyring: Keyring;
+  /** Fastify logger options; `false` silences it (tests). Default: JSON at `config.logLevel`, secrets redacted. */
+  logger?: FastifyServerOptions['logger'];
+  /** Clock in ms since the epoch; tests move it to expire states and sessions. */
+  now?: () => number;
+  /** Passed to Fastify: set when the gateway runs behind a proxy, so rate limits see client addresses. */
+  trustProxy?: FastifyServerOptions['trustProxy'];
+}
+
+/** Query strings and one-time link ids never reach the logs: they carry codes, states and session secrets. */
+export function logSafeUrl(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  return path.replace(/^\/connect\/cs_[^/]*/, '/connect/[redacted]');
+}
+
+/** Default logger: what never to log is decided here, once, for every log line. */
+export function gatewayLoggerOptions(config: AppConfig): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'req.query',
+        'res.headers["set-cookie"]',
+        'headers.authorization',
+        'headers.cookie',
+      ],
+      censor: '[redacted]',
+    },
+    serializers: {
+      req(request: FastifyRequest) {
+        return { method: request.method, url: logSafeUrl(request.url), remoteAddress: request.ip };
+      },
+    },
+  };
+}
+
+/**
+ * Builds the gateway (not listening). Plugins load in a fixed order: error handling and security headers first so
+ * they cover everything, then cookies, body parsing, metrics and rate limits, then the routes.
+ */
+export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? gatewayLoggerOptions(config),
+    trustProxy: deps.trustProxy ?? false,
+    bodyLimit: 64 * 1024,
+    // Connect session ids are 46 characters; anything much longer is not a route of ours.
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  const https = config.publicGatewayUrl.startsWith('https://');
+  const metrics = new GatewayMetrics();
+  const accounts: AccountsDeps = {
+    prisma: deps.prisma,
+    keyring: deps.keyring,
+    redis: deps.redis,
+    queues: deps.queues,
+    queuePrefix: config.queuePrefix,
+    logger: app.log,
+    refreshLeadSeconds: config.refreshLeadSeconds,
+  };
+  const ctx: GatewayContext = {
+    config,
+    prisma: deps.prisma,
+    redis: deps.redis,
+    queues: deps.queues,
+    tiktok: deps.tiktok,
+    keyring: deps.keyring,
+    accounts,
+    sessions: new ConnectSessionStore(deps.redis, config.queuePrefix),
+    cookies: new BrowserCookies(config.cookieSecret, { secure: https }),
+    metrics,
+    now: deps.now ?? Date.now,
+  };
+
+  const httpOrigins = [config.tiktok.authUrl, config.tiktok.apiUrl]
+    .map((u) => new URL(u))
+    .filter((u) => u.protocol === 'http:')
+    .map((u) => u.origin);
+
+  await app.register(errorHandling);
+  await app.register(securityHeaders, {
+    https,
+    extraImageOrigins: [...new Set(httpOrigins)],
+    formActionOrigins: [new URL(config.tiktok.authUrl).origin],
+  });
+  await app.register(cookies);
+  await app.register(formbody, { bodyLimit: 4096 });
+  await app.register(metricsPlugin, { metrics });
+  await app.register(rateLimits, { redis: deps.redis, nameSpace: `${config.queuePrefix}:gateway-rate-limit:` });
+
+  const routeOptions: RouteOptions = { ctx };
+  await app.register(rootRoutes, routeOptions);
+  await app.register(healthRoutes, routeOptions);
+  await app.register(connectSessionsRoutes, routeOptions);
+  await app.register(connectLinkRoutes, routeOptions);
+  await app.register(connectPageRoutes, routeOptions);
+  await app.register(connectStartRoutes, routeOptions);
+  await app.register(disconnectRoutes, routeOptions);
+  await app.register(callbackRoutes, routeOptions);
+  return app;
+}

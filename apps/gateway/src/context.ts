@@ -1,0 +1,30 @@
+import type { AccountsDeps } from '@ttc/accounts';
+import type { AppConfig } from '@ttc/config';
+import type { Keyring } from '@ttc/crypto';
+import type { PrismaClient } from '@ttc/db';
+import type { Queues } from '@ttc/queue';
+import type { TikTokClient } from '@ttc/tiktok';
+import type { Redis } from 'ioredis';
+import type { GatewayMetrics } from './plugins/metrics.js';
+import type { BrowserCookies } from './services/browser-cookies.js';
+import type { ConnectSessionStore } from './services/connect-sessions.js';
+
+/** Everything route handlers use, built once in `buildGateway` and passed to each route plugin. */
+export interface GatewayContext {
+  config: AppConfig;
+  prisma: PrismaClient;
+  redis: Redis;
+  queues: Queues;
+  tiktok: TikTokClient;
+  keyring: Keyring;
+  accounts: AccountsDeps;
+  sessions: ConnectSessionStore;
+  cookies: BrowserCookies;
+  metrics: GatewayMetrics;
+  /** Milliseconds since the epoch; injectable so tests can move time. */
+  now: () => number;
+}
+
+export interface RouteOptions extends Record<string, unknown> {
+  ctx: GatewayContext;
+}

@@ -1,0 +1,83 @@
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorBody, GatewayError, GatewayErrors, isGatewayError } from '../errors.js';
+import { renderErrorPage } from '../views/error-page.js';
+import { globalPlugin } from './global.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route renders HTML for people: errors become a page instead of a JSON body. */
+    page?: boolean;
+  }
+}
+
+/** Maps anything thrown to a catalogue error. Only the catalogue's wording reaches clients for Fastify's errors. */
+export function toGatewayError(error: unknown): GatewayError {
+  if (isGatewayError(error)) return error;
+  const e = error as Partial<FastifyError> & { statusCode?: number };
+  if (e?.validation) return new GatewayError('GW_VALIDATION', e.message, { cause: error });
+  switch (e?.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new GatewayError('GW_INVALID_BODY', undefined, { cause: error });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GatewayError('GW_BODY_TOO_LARGE', undefined, { cause: error });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new GatewayError('GW_UNSUPPORTED_MEDIA_TYPE', undefined, { cause: error });
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError && e.statusCode === 400) {
+    return new GatewayError('GW_INVALID_BODY', undefined, { cause: error });
+  }
+  const status = e?.statusCode;
+  if (status === 429) return new GatewayError('GW_RATE_LIMITED', undefined, { cause: error });
+  if (status === 404) return new GatewayError('GW_NOT_FOUND', undefined, { cause: error });
+  if (status === 405) return new GatewayError('GW_METHOD_NOT_ALLOWED', undefined, { cause: error });
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new GatewayError('GW_BAD_REQUEST', undefined, { cause: error });
+  }
+  return new GatewayError('GW_INTERNAL', undefined, { cause: error });
+}
+
+function wantsPage(request: FastifyRequest): boolean {
+  if (request.routeOptions.config?.page === true) return true;
+  if (request.url.startsWith('/v1/')) return false;
+  const accept = request.headers.accept ?? '';
+  return accept.includes('text/html');
+}
+
+/** Sends a catalogue error as a page or as `{ error: { code, message } }`. */
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply {
+  // Messages of 5xx errors are never shown, whatever was thrown: they may describe internals.
+  const message = error.statusCode >= 500 ? GatewayErrors[error.code].message : error.message;
+  reply.status(error.statusCode).header('cache-control', 'no-store');
+  if (error.code === 'GW_UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
+  if (wantsPage(request)) {
+    return reply.type('text/html; charset=utf-8').send(
+      renderErrorPage({
+        title: error.title,
+        message,
+        code: error.code,
+        returnTo: error.links.returnTo,
+        backToConnect: error.links.backToConnect ?? false,
+      }),
+    );
+  }
+  const body: ErrorBody = { error: { code: error.code, message } };
+  return reply.type('application/json; charset=utf-8').send(body);
+}
+
+/** One error handler and one 404 handler for the whole app, both in the catalogue's shape; never a stack. */
+export const errorHandling: FastifyPluginAsync = globalPlugin(async (app) => {
+  app.setErrorHandler((error, request, reply) => {
+    const mapped = toGatewayError(error);
+    if (mapped.statusCode >= 500) {
+      request.log.error({ err: error, code: mapped.code }, 'request failed');
+    } else {
+      request.log.info({ code: mapped.code, status: mapped.statusCode }, 'request refused');
+    }
+    return sendError(request, reply, mapped);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, new GatewayError('GW_NOT_FOUND')));
+});

@@ -1,0 +1,27 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Redis } from 'ioredis';
+import { GatewayError } from '../errors.js';
+import { globalPlugin } from './global.js';
+
+export interface RateLimitPluginOptions extends Record<string, unknown> {
+  redis: Redis;
+  /** Key prefix in Redis, so that several deployments (or test files) never share counters. */
+  nameSpace: string;
+}
+
+/**
+ * Redis-backed rate limits, shared by every gateway instance. Not global: each public route opts in with
+ * `config.rateLimit` and its own budget. The authorize redirect deliberately does not (it must not wait on Redis).
+ * When Redis is down the limiter lets requests through: the routes behind it need Redis anyway and fail clearly.
+ */
+export const rateLimits: FastifyPluginAsync<RateLimitPluginOptions> = globalPlugin(async (app, opts) => {
+  await app.register(rateLimit, {
+    global: false,
+    redis: opts.redis,
+    nameSpace: opts.nameSpace,
+    skipOnError: true,
+    errorResponseBuilder: (_request, context) =>
+      new GatewayError('GW_RATE_LIMITED', `Too many requests. Retry in ${context.after}.`),
+  });
+});

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { tokenAad } from '@ttc/accounts';
+import { encryptToken, hashToken, safeEqual } from '@ttc/crypto';
+import { enqueueAccountConnected } from '@ttc/queue';
+import {
+  type CallbackResult,
+  isTikTokError,
+  parseCallbackQuery,
+  type TikTokUser,
+  type UserInfoField,
+} from '@ttc/tiktok';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { GatewayContext, RouteOptions } from '../../../context.js';
+import { GatewayError } from '../../../errors.js';
+import type { OAuthCookie } from '../../../services/browser-cookies.js';
+import type { ConnectResult } from '../../../services/connect-sessions.js';
+import { MISSING_SCOPE_REASON, reasonForAuthorizeError, reasonForError } from '../../../services/tiktok-reasons.js';
+
+/** How long a used state is remembered: longer than the state cookie can live, so a replay is always caught. */
+const USED_STATE_TTL_SECONDS = 900;
+const BASIC_FIELDS: UserInfoField[] = ['open_id', 'union_id', 'avatar_url', 'display_name'];
+
+function verifiedState(ctx: GatewayContext, raw: string | undefined, queryState: string | undefined): OAuthCookie {
+  const cookie = ctx.cookies.openOAuth(raw, ctx.now());
+  if (cookie === 'missing') throw new GatewayError('GW_STATE_BROWSER_MISMATCH');
+  if (cookie === 'expired') throw new GatewayError('GW_STATE_EXPIRED');
+  if (cookie === 'invalid') throw new GatewayError('GW_STATE_INVALID');
+  if (queryState === undefined) throw new GatewayError('GW_STATE_INVALID');
+  // A valid cookie for another state: this browser started a different sign-in (another tab, or this callback
+  // belongs to someone else's browser).
+  if (!safeEqual(queryState, cookie.st)) throw new GatewayError('GW_STATE_BROWSER_MISMATCH');
+  return cookie;
+}
+
+/**
+ * `GET /auth/tiktok/callback`: TikTok's redirect back. Checks state (this browser's sealed cookie, unexpired,
+ * first use), exchanges the code, reads the profile, encrypts the tokens and enqueues `account.connected`, then
+ * sends the browser to the connect page, which shows the outcome. Whatever TikTok does, the user gets a page
+ * saying what happened: never a 500.
+ */
+export const callbackRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  const { tiktok: tt } = ctx.config;
+
+  async function finish(reply: FastifyReply, sessionRef: string, result: ConnectResult, resultId = randomUUID()) {
+    await ctx.sessions.recordResult(sessionRef, resultId, result);
+    return reply.redirect(`/connect?result=${resultId}`, 303);
+  }
+
+  function failed(reason: string, metricReason: string): ConnectResult {
+    ctx.metrics.callbacks.inc({ result: 'failed', reason: metricReason });
+    return { kind: 'failed', reason };
+  }
+
+  app.get(
+    '/auth/tiktok/callback',
+    { config: { page: true, rateLimit: { max: 60, timeWindow: 60_000 } } },
+    async (request, reply) => {
+      // The URL holds a code: it must not leak through a Referer from whatever the next page loads.
+      reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
+
+      let query: CallbackResult;
+      try {
+        query = parseCallbackQuery(request.query as Record<string, unknown>);
+      } catch (error) {
+        ctx.metrics.callbacks.inc({ result: 'rejected', reason: 'invalid_query' });
+        throw new GatewayError('GW_CALLBACK_INVALID', undefined, { cause: error });
+      }
+
+      let cookie: OAuthCookie;
+      try {
+        cookie = verifiedState(ctx, request.cookies[ctx.cookies.names.oauth], query.state);
+      } catch (error) {
+        ctx.metrics.callbacks.inc({ result: 'rejected', reason: (error as GatewayError).code ?? 'state' });
+        throw error;
+      }
+      // Single use, enforced here because the start route keeps nothing server-side.
+      const first = await ctx.redis.set(
+        `${ctx.config.queuePrefix}:oauth-state-used:${hashToken(cookie.st)}`,
+        '1',
+        'EX',
+        USED_STATE_TTL_SECONDS,
+        'NX',
+      );
+      if (first !== 'OK') {
+        ctx.metrics.callbacks.inc({ result: 'rejected', reason: 'GW_STATE_REPLAYED' });
+        throw new GatewayError('GW_STATE_REPLAYED', undefined, { links: { backToConnect: true } });
+      }
+      const session = await ctx.sessions.load(cookie.sr, ctx.now());
+      if (session === null) {
+        ctx.metrics.callbacks.inc({ result: 'rejected', reason: 'GW_CONNECT_SESSION_EXPIRED' });
+        throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
+      }
+      if (session.claimedBy !== hashToken(cookie.bid) || session.userId !== cookie.uid) {
+        throw new GatewayError('GW_STATE_INVALID');
+      }
+
+      if (query.kind === 'error') {
+        request.log.info({ tiktokError: query.error.slice(0, 64) }, 'TikTok authorization not granted');
+        if (query.error === 'access_denied') {
+          ctx.metrics.callbacks.inc({ result: 'denied', reason: 'access_denied' });
+          return finish(reply, session.ref, { kind: 'denied' });
+        }
+        return finish(reply, session.ref, failed(reasonForAuthorizeError(query.error), 'authorize_error'));
+      }
+
+      const signal = AbortSignal.timeout(tt.timeoutMs * 2 + 1000);
+      let tokens: Awaited<ReturnType<typeof ctx.tiktok.exchangeCode>>;
+      try {
+        tokens = await ctx.tiktok.exchangeCode(
+          { code: query.code, redirectUri: tt.redirectUri, codeVerifier: cookie.cv },
+          { signal },
+        );
+      } catch (error) {
+        request.log.warn({ err: error }, 'TikTok code exchange failed');
+        return finish(
+          reply,
+          session.ref,
+          failed(reasonForError(error), isTikTokError(error) ? error.code : 'exchange'),
+        );
+      }
+
+      // The token answer is authoritative; the query's list is a fallback for a token answer without `scope`.
+      const granted = tokens.scopes.length > 0 ? tokens.scopes : query.scopes;
+      if (!tt.requiredScopes.every((scope) => granted.includes(scope))) {
+        return finish(reply, session.ref, failed(MISSING_SCOPE_REASON, 'missing_scope'));
+      }
+
+      let user: TikTokUser;
+      try {
+        const fields = granted.includes('user.info.profile') ? [...BASIC_FIELDS, 'username' as const] : BASIC_FIELDS;
+        user = await ctx.tiktok.getUserInfo(tokens.accessToken, fields, { signal });
+      } catch (error) {
+        request.log.warn({ err: error }, 'TikTok user info failed');
+        return finish(
+          reply,
+          session.ref,
+          failed(reasonForError(error), isTikTokError(error) ? error.code : 'user_info'),
+        );
+      }
+      if (user.openId !== tokens.openId) {
+        request.log.warn('TikTok user info answered for another open_id than the token');
+        return finish(reply, session.ref, failed(reasonForError(undefined), 'open_id_mismatch'));
+      }
+
+      const aad = tokenAad({ userId: session.userId, openId: tokens.openId });
+      const connectionId = randomUUID();
+      // Recorded before the enqueue: a fast worker can finish before the redirect, and the page must know the id.
+      await ctx.sessions.recordResult(session.ref, connectionId, { kind: 'pending' });
+      try {
+        await enqueueAccountConnected(ctx.queues, {
+          version: 1,
+          connectionId,
+          connectSessionId: session.ref,
+          userId: session.userId,
+          platform: 'TIKTOK',
+          openId: tokens.openId,
+          unionId: user.unionId ?? null,
+          displayName: (user.displayName ?? '').slice(0, 255),
+          username: user.username ?? null,
+          avatarUrl: user.avatarUrl && user.avatarUrl.length <= 2048 ? user.avatarUrl : null,
+          scopes: granted,
+          accessTokenCiphertext: encryptToken(ctx.keyring, tokens.accessToken, aad),
+          refreshTokenCiphertext: encryptToken(ctx.keyring, tokens.refreshToken, aad),
+          accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
+          refreshTokenExpiresAt: tokens.refreshTokenExpiresAt.toISOString(),
+          obtainedAt: new Date(tokens.accessTokenExpiresAt.getTime() - tokens.expiresIn * 1000).toISOString(),
+        });
+      } catch (error) {
+        request.log.error({ err: error }, 'could not enqueue account.connected');
+        return finish(
+          reply,
+          session.ref,
+          failed('We could not save your account right now. Please try again in a moment.', 'enqueue'),
+          connectionId,
+        );
+      }
+      ctx.metrics.callbacks.inc({ result: 'enqueued', reason: '' });
+      return reply.redirect(`/connect?result=${connectionId}`, 303);
+    },
+  );
+};

@@ -1,0 +1,46 @@
+import { hashToken } from '@ttc/crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import type { RouteOptions } from '../../context.js';
+import { GatewayError } from '../../errors.js';
+import { cookieAttributes } from '../../services/browser-session.js';
+import { isConnectSessionId, sessionRef } from '../../services/connect-sessions.js';
+
+/**
+ * `GET /connect/:sessionId`: the one-time link. Its first use binds the session to this browser (a sealed cookie)
+ * and redirects to the clean `/connect`, so the secret leaves the address bar, the history and any Referer.
+ * The same browser opening it again is sent on; any other browser gets "already used".
+ */
+export const connectLinkRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  app.get<{ Params: { sessionId: string } }>(
+    '/connect/:sessionId',
+    { config: { page: true, rateLimit: { max: 60, timeWindow: 60_000 } } },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const { sessionId } = request.params;
+      if (!isConnectSessionId(sessionId)) throw new GatewayError('GW_CONNECT_SESSION_NOT_FOUND');
+      const ref = sessionRef(sessionId);
+      const now = ctx.now();
+      const session = await ctx.sessions.load(ref, now);
+      if (session === null) {
+        throw new GatewayError(
+          (await ctx.sessions.hasExpired(ref)) ? 'GW_CONNECT_SESSION_EXPIRED' : 'GW_CONNECT_SESSION_NOT_FOUND',
+        );
+      }
+      const existing = ctx.cookies.openConnect(request.cookies[ctx.cookies.names.connect], now);
+      if (typeof existing === 'object' && existing.sr === ref && session.claimedBy === hashToken(existing.bid)) {
+        return reply.redirect('/connect', 303);
+      }
+      const bid = ctx.cookies.newBrowserId();
+      if (!(await ctx.sessions.claim(ref, hashToken(bid)))) {
+        throw new GatewayError('GW_CONNECT_SESSION_USED', undefined, { links: { returnTo: session.returnTo } });
+      }
+      const ttlSeconds = Math.max(1, Math.floor((session.expiresAt.getTime() - now) / 1000));
+      reply.setCookie(
+        ctx.cookies.names.connect,
+        ctx.cookies.sealConnect({ sr: ref, bid, uid: session.userId }, ttlSeconds, now),
+        cookieAttributes(ctx, '/connect', ttlSeconds),
+      );
+      return reply.redirect('/connect', 303);
+    },
+  );
+};

@@ -1,0 +1,91 @@
+import { listUserAccounts, waitForConnectOutcome } from '@ttc/accounts';
+import type { FastifyPluginAsync } from 'fastify';
+import type { GatewayContext, RouteOptions } from '../../context.js';
+import { loadBrowserSession } from '../../services/browser-session.js';
+import type { ConnectResult } from '../../services/connect-sessions.js';
+import { accountLabel, type Banner, renderConnectPage } from '../../views/connect-page.js';
+
+const RESULT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function bannerFor(result: ConnectResult): Banner {
+  switch (result.kind) {
+    case 'pending':
+      return {
+        tone: 'info',
+        title: 'Adding your account…',
+        text: 'This takes a few seconds. The page updates by itself.',
+      };
+    case 'done': {
+      const label = accountLabel(result.displayName, result.username);
+      return result.outcome === 'added'
+        ? { tone: 'success', title: `Added ${label}` }
+        : {
+            tone: 'info',
+            title: `${label} was already connected — we refreshed its connection.`,
+            text: "To add a different account: on TikTok's page choose 'Use another account', or sign out of TikTok and try again.",
+          };
+    }
+    case 'denied':
+      return { tone: 'warning', title: 'You cancelled on TikTok. Nothing was connected.' };
+    case 'failed':
+      return { tone: 'error', title: 'The account could not be connected.', text: result.reason };
+    case 'disconnected':
+      return { tone: 'success', title: `Disconnected ${accountLabel(result.displayName, result.username)}` };
+  }
+}
+
+/**
+ * The banner for `?result=<id>`. Results are stored inside the browser's own connect session, so an id from
+ * another session simply is not found here: nobody can read another user's outcome by guessing ids.
+ */
+async function resolveResult(
+  ctx: GatewayContext,
+  sessionRef: string,
+  resultId: string | undefined,
+): Promise<{ banner?: Banner; waiting: boolean }> {
+  if (resultId === undefined || !RESULT_ID.test(resultId)) return { waiting: false };
+  let result = await ctx.sessions.readResult(sessionRef, resultId);
+  if (result === null) return { waiting: false };
+  if (result.kind === 'pending') {
+    const outcome = await waitForConnectOutcome(
+      ctx.redis,
+      ctx.config.queuePrefix,
+      resultId,
+      ctx.config.connectOutcomeWaitMs,
+    );
+    if (outcome === null) return { banner: bannerFor(result), waiting: true };
+    result = {
+      kind: 'done',
+      outcome: outcome.outcome,
+      displayName: outcome.displayName,
+      username: outcome.username,
+    };
+    // Kept with the session, which outlives the worker's 15-minute outcome key.
+    await ctx.sessions.recordResult(sessionRef, resultId, result);
+  }
+  return { banner: bannerFor(result), waiting: false };
+}
+
+/** `GET /connect`: the hosted page listing the session user's TikTok accounts. */
+export const connectPageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  app.get<{ Querystring: { result?: string } }>(
+    '/connect',
+    { config: { page: true, rateLimit: { max: 120, timeWindow: 60_000 } } },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const { cookie, session } = await loadBrowserSession(ctx, request, reply);
+      const resultId = typeof request.query.result === 'string' ? request.query.result : undefined;
+      const { banner, waiting } = await resolveResult(ctx, session.ref, resultId);
+      const accounts = await listUserAccounts(ctx.prisma, session.userId, { includeDisconnected: true });
+      return reply.type('text/html; charset=utf-8').send(
+        renderConnectPage({
+          accounts,
+          banner,
+          waiting,
+          csrfToken: ctx.cookies.csrfToken(cookie),
+          returnTo: session.returnTo,
+        }),
+      );
+    },
+  );
+};

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { createPkcePair } from '@ttc/tiktok';
+import type { FastifyPluginAsync } from 'fastify';
+import type { RouteOptions } from '../../context.js';
+import { GatewayError } from '../../errors.js';
+import { clearConnectCookie, cookieAttributes } from '../../services/browser-session.js';
+
+/** How long the user has on TikTok's pages before the callback is refused as expired. */
+export const OAUTH_STATE_TTL_SECONDS = 600;
+
+/**
+ * `GET /connect/tiktok`: starts a connection. State and PKCE verifier travel in a sealed cookie scoped to
+ * `/auth/tiktok`, so this route touches neither Redis nor Postgres: it only opens one cookie, seals another and
+ * redirects. It is a GET (a form with method=get) so that it also works as a plain link.
+ */
+export const connectStartRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  const { tiktok: tt } = ctx.config;
+  const extras = {
+    disableAutoAuth: tt.disableAutoAuth,
+    promptSelectAccount: tt.promptSelectAccount,
+    forceAuthentication: tt.forceAuthentication,
+  };
+  app.get('/connect/tiktok', { config: { page: true } }, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    const now = ctx.now();
+    const cookie = ctx.cookies.openConnect(request.cookies[ctx.cookies.names.connect], now);
+    if (cookie === 'expired') {
+      clearConnectCookie(ctx, reply);
+      throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
+    }
+    if (cookie === 'missing' || cookie === 'invalid') throw new GatewayError('GW_CONNECT_SESSION_MISSING');
+    const state = randomBytes(32).toString('base64url');
+    const pkce = createPkcePair();
+    const url = ctx.tiktok.buildAuthorizeUrl({
+      redirectUri: tt.redirectUri,
+      scopes: tt.scopes,
+      state,
+      codeChallenge: pkce.challenge,
+      extras,
+    });
+    reply.setCookie(
+      ctx.cookies.names.oauth,
+      ctx.cookies.sealOAuth(
+        { st: state, cv: pkce.verifier, sr: cookie.sr, bid: cookie.bid, uid: cookie.uid },
+        OAUTH_STATE_TTL_SECONDS,
+        now,
+      ),
+      cookieAttributes(ctx, '/auth/tiktok', OAUTH_STATE_TTL_SECONDS),
+    );
+    ctx.metrics.authorizeRedirects.inc();
+    return reply.redirect(url.toString(), 302);
+  });
+};

@@ -1,0 +1,44 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { RouteOptions } from '../../context.js';
+import { GatewayError } from '../../errors.js';
+import { apiKeyAuth } from '../../plugins/api-key-auth.js';
+import { createConnectSession, hasControlCharacters } from '../../services/create-session.js';
+
+const body = z.object({
+  userId: z
+    .string({ error: 'userId must be a string' })
+    .min(1, 'userId must not be empty')
+    .max(255, 'userId must be at most 255 characters')
+    .refine((v) => !hasControlCharacters(v), 'userId must not contain control characters'),
+  returnTo: z.string({ error: 'returnTo must be a string' }),
+});
+
+/** `POST /v1/connect-sessions`: an upstream app asks for a one-time connect link for one of its users. */
+export const connectSessionsRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  app.post(
+    '/v1/connect-sessions',
+    {
+      bodyLimit: 16 * 1024,
+      // onRequest: an unauthenticated caller is refused before its body is even read.
+      onRequest: apiKeyAuth(ctx.config.gatewayApiKeys),
+      config: { rateLimit: { max: 600, timeWindow: 60_000 } },
+    },
+    async (request, reply) => {
+      const parsed = body.safeParse(request.body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const message =
+          request.body === null || typeof request.body !== 'object' || Array.isArray(request.body)
+            ? 'The body must be a JSON object { "userId", "returnTo" }.'
+            : issue?.code === 'invalid_type' && issue.input === undefined
+              ? `${String(issue.path[0])} is required`
+              : (issue?.message ?? 'The request is invalid.');
+        throw new GatewayError('GW_VALIDATION', message);
+      }
+      const created = await createConnectSession(ctx, parsed.data);
+      reply.header('cache-control', 'no-store');
+      return reply.status(201).send(created);
+    },
+  );
+};

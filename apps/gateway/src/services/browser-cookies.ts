@@ -1,0 +1,105 @@
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { isCryptoError, type Keyring, keyringFromSecrets, safeEqual, sealJson, unsealJson } from '@ttc/crypto';
+import { z } from 'zod';
+
+/**
+ * The gateway's two browser cookies, both sealed (AES-256-GCM, authenticated) with a key derived from
+ * COOKIE_SECRET, HttpOnly and SameSite=Lax:
+ *
+ * - the connect cookie (path `/connect`): which connect session this browser holds, and a random browser id the
+ *   session was bound to when its one-time link was opened;
+ * - the OAuth cookie (path `/auth/tiktok`): state and PKCE verifier of one authorization in flight, so that the
+ *   redirect to TikTok needs no Redis round trip. Single use is enforced in Redis at the callback.
+ *
+ * Lax (not Strict) because TikTok's redirect back is a cross-site top-level GET, which Lax allows.
+ */
+const CONNECT_AAD = 'ttc-gateway:connect-cookie:v1';
+const OAUTH_AAD = 'ttc-gateway:oauth-state-cookie:v1';
+
+export const connectCookiePayload = z.object({
+  /** Session reference (hash of the session id). */
+  sr: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Browser id (random, 32 bytes base64url). */
+  bid: z.string().min(20).max(100),
+  /** Upstream user id. */
+  uid: z.string().min(1).max(255),
+});
+export type ConnectCookie = z.infer<typeof connectCookiePayload>;
+
+export const oauthCookiePayload = z.object({
+  /** OAuth state. */
+  st: z.string().min(20).max(100),
+  /** PKCE verifier. */
+  cv: z.string().min(43).max(128),
+  sr: z.string().regex(/^[0-9a-f]{64}$/),
+  bid: z.string().min(20).max(100),
+  uid: z.string().min(1).max(255),
+});
+export type OAuthCookie = z.infer<typeof oauthCookiePayload>;
+
+export type UnsealFailure = 'missing' | 'invalid' | 'expired';
+
+export interface CookieNames {
+  connect: string;
+  oauth: string;
+}
+
+export class BrowserCookies {
+  readonly names: CookieNames;
+  readonly secure: boolean;
+  private readonly keyring: Keyring;
+  private readonly csrfKey: Buffer;
+
+  constructor(cookieSecret: string, opts: { secure: boolean }) {
+    this.keyring = keyringFromSecrets(cookieSecret, 'gateway-cookies');
+    this.csrfKey = Buffer.from(hkdfSync('sha256', cookieSecret, '', 'ttc-gateway:csrf', 32));
+    this.secure = opts.secure;
+    // The __Secure- prefix makes browsers refuse the cookie unless it came over HTTPS with Secure.
+    this.names = opts.secure
+      ? { connect: '__Secure-ttc_connect', oauth: '__Secure-ttc_oauth' }
+      : { connect: 'ttc_connect', oauth: 'ttc_oauth' };
+  }
+
+  newBrowserId(): string {
+    return randomBytes(32).toString('base64url');
+  }
+
+  sealConnect(value: ConnectCookie, ttlSeconds: number, now: number): string {
+    return sealJson(this.keyring, value, CONNECT_AAD, { ttlSeconds, now });
+  }
+
+  openConnect(raw: string | undefined, now: number): ConnectCookie | UnsealFailure {
+    return this.open(raw, CONNECT_AAD, connectCookiePayload, now);
+  }
+
+  sealOAuth(value: OAuthCookie, ttlSeconds: number, now: number): string {
+    return sealJson(this.keyring, value, OAUTH_AAD, { ttlSeconds, now });
+  }
+
+  openOAuth(raw: string | undefined, now: number): OAuthCookie | UnsealFailure {
+    return this.open(raw, OAUTH_AAD, oauthCookiePayload, now);
+  }
+
+  /** CSRF token for the forms of one session in one browser: an HMAC, so nothing has to be stored. */
+  csrfToken(cookie: ConnectCookie): string {
+    return createHmac('sha256', this.csrfKey).update(`${cookie.sr}:${cookie.bid}`).digest('base64url');
+  }
+
+  checkCsrf(cookie: ConnectCookie, token: unknown): boolean {
+    return typeof token === 'string' && token.length < 200 && safeEqual(token, this.csrfToken(cookie));
+  }
+
+  private open<T>(raw: string | undefined, aad: string, schema: z.ZodType<T>, now: number): T | UnsealFailure {
+    if (raw === undefined || raw === '') return 'missing';
+    if (raw.length > 4096) return 'invalid';
+    let value: unknown;
+    try {
+      value = unsealJson(this.keyring, raw, aad, { now });
+    } catch (error) {
+      if (isCryptoError(error) && error.code === 'CRYPTO_EXPIRED') return 'expired';
+      return 'invalid';
+    }
+    const parsed = schema.safeParse(value);
+    return parsed.success ? parsed.data : 'invalid';
+  }
+}

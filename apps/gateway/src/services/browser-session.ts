@@ -1,0 +1,44 @@
+import { hashToken } from '@ttc/crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayContext } from '../context.js';
+import { GatewayError } from '../errors.js';
+import type { ConnectCookie } from './browser-cookies.js';
+import type { ConnectSession } from './connect-sessions.js';
+
+/** Cookie attributes shared by both gateway cookies. */
+export function cookieAttributes(ctx: GatewayContext, path: string, maxAgeSeconds: number) {
+  return {
+    path,
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: ctx.cookies.secure,
+    maxAge: Math.max(0, Math.floor(maxAgeSeconds)),
+  };
+}
+
+export function clearConnectCookie(ctx: GatewayContext, reply: FastifyReply): void {
+  reply.clearCookie(ctx.cookies.names.connect, { path: '/connect', secure: ctx.cookies.secure });
+}
+
+/** The connect session this browser holds, or a catalogue error explaining why there is none. */
+export async function loadBrowserSession(
+  ctx: GatewayContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<{ cookie: ConnectCookie; session: ConnectSession }> {
+  const now = ctx.now();
+  const cookie = ctx.cookies.openConnect(request.cookies[ctx.cookies.names.connect], now);
+  if (cookie === 'expired') {
+    clearConnectCookie(ctx, reply);
+    throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
+  }
+  if (cookie === 'missing' || cookie === 'invalid') throw new GatewayError('GW_CONNECT_SESSION_MISSING');
+  const session = await ctx.sessions.load(cookie.sr, now);
+  if (session === null) {
+    clearConnectCookie(ctx, reply);
+    throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
+  }
+  // The cookie is sealed by us, so this only fails if the cookie secret leaked; checked anyway (cheap).
+  if (session.claimedBy !== hashToken(cookie.bid)) throw new GatewayError('GW_CONNECT_SESSION_MISSING');
+  return { cookie, session };
+}

@@ -1,0 +1,51 @@
+import type { GatewayContext } from '../context.js';
+import { GatewayError } from '../errors.js';
+
+/** True when `value` holds an ASCII control character (never legitimate in ids and URLs we accept). */
+export function hasControlCharacters(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/** Checks `returnTo`: absolute http(s), no credentials, origin in the allow-list. Returns it normalised. */
+export function checkReturnTo(value: unknown, allowedOrigins: readonly string[]): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 2048 || hasControlCharacters(value)) {
+    throw new GatewayError('GW_INVALID_RETURN_TO');
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new GatewayError('GW_INVALID_RETURN_TO');
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '') {
+    throw new GatewayError('GW_INVALID_RETURN_TO');
+  }
+  if (!allowedOrigins.includes(url.origin)) throw new GatewayError('GW_INVALID_RETURN_TO');
+  return url.toString();
+}
+
+export interface CreatedConnectSession {
+  id: string;
+  url: string;
+  expiresAt: string;
+}
+
+/** Creates a connect session for an upstream user; shared by the API and the development shortcut. */
+export async function createConnectSession(
+  ctx: GatewayContext,
+  input: { userId: string; returnTo: string },
+): Promise<CreatedConnectSession> {
+  const returnTo = checkReturnTo(input.returnTo, ctx.config.allowedReturnOrigins);
+  const { id, expiresAt } = await ctx.sessions.create({
+    userId: input.userId,
+    returnTo,
+    ttlSeconds: ctx.config.connectSessionTtlSeconds,
+    now: ctx.now(),
+  });
+  ctx.metrics.connectSessionsCreated.inc();
+  return { id, url: `${ctx.config.publicGatewayUrl}/connect/${id}`, expiresAt: expiresAt.toISOString() };
+}

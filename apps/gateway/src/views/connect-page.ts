@@ -1,0 +1,151 @@
+import { html, type SafeHtml } from './html.js';
+import { layout } from './layout.js';
+
+/** What the page shows of an account: never tokens. */
+export interface AccountView {
+  id: string;
+  displayName: string;
+  username: string | null;
+  avatarUrl: string | null;
+  status: 'ACTIVE' | 'REAUTH_REQUIRED' | 'DISCONNECTED';
+  connectedAt: Date;
+}
+
+export interface Banner {
+  tone: 'success' | 'info' | 'warning' | 'error';
+  title: string;
+  text?: string;
+}
+
+export interface ConnectPageOptions {
+  accounts: AccountView[];
+  banner?: Banner | undefined;
+  csrfToken: string;
+  returnTo: string;
+  /** The worker has not reported yet: refresh the page every 2 seconds. */
+  waiting?: boolean;
+}
+
+export const ANOTHER_ACCOUNT_HINT =
+  "Want to add a different TikTok account? On TikTok's page choose 'Use another account', or sign out of TikTok first.";
+
+const dateFormat = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' });
+
+/** Only http(s) images are rendered; anything else falls back to an initial. */
+function safeImageUrl(url: string | null): string | null {
+  if (url === null) return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.toString() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** "Ava Lee (@ava)" or just the name when TikTok did not give a username. */
+export function accountLabel(displayName: string, username: string | null): string {
+  const name = displayName.trim() === '' ? 'TikTok account' : displayName;
+  return username ? `${name} (@${username})` : name;
+}
+
+function statusBadge(status: AccountView['status']): SafeHtml {
+  switch (status) {
+    case 'ACTIVE':
+      return html`<span class="badge badge-active">Active</span>`;
+    case 'REAUTH_REQUIRED':
+      return html`<span class="badge badge-reauth">Needs reconnecting</span>`;
+    case 'DISCONNECTED':
+      return html`<span class="badge badge-disconnected">Disconnected</span>`;
+  }
+}
+
+function avatar(account: AccountView): SafeHtml {
+  const src = safeImageUrl(account.avatarUrl);
+  const name = account.displayName.trim() === '' ? 'TikTok account' : account.displayName;
+  if (src) {
+    return html`<img class="avatar" src="${src}" alt="Profile picture of ${name}" width="48" height="48" loading="lazy" referrerpolicy="no-referrer">`;
+  }
+  return html`<span class="avatar avatar-fallback" role="img" aria-label="Profile picture of ${name}">${name.slice(0, 1).toUpperCase()}</span>`;
+}
+
+function accountItem(account: AccountView, csrfToken: string): SafeHtml {
+  const name = account.displayName.trim() === '' ? 'TikTok account' : account.displayName;
+  return html`<li class="account" data-account-id="${account.id}">
+${avatar(account)}
+<div class="account-main">
+<div class="account-name">${name}${statusBadge(account.status)}</div>
+<div class="account-meta">${account.username ? html`@${account.username} · ` : ''}Connected <time datetime="${account.connectedAt.toISOString()}">${dateFormat.format(account.connectedAt)}</time></div>
+</div>
+${
+  account.status === 'DISCONNECTED'
+    ? ''
+    : html`<form class="inline" method="post" action="/connect/accounts/${account.id}/disconnect">
+<input type="hidden" name="csrf" value="${csrfToken}">
+<button type="submit" class="button button-small button-danger" aria-label="Disconnect ${name}">Disconnect</button>
+</form>`
+}
+</li>`;
+}
+
+function bannerMarkup(banner: Banner): SafeHtml {
+  // Errors interrupt (alert); successes and progress are announced politely (status).
+  const role = banner.tone === 'error' || banner.tone === 'warning' ? 'alert' : 'status';
+  return html`<div class="banner banner-${banner.tone}" role="${role}">
+<strong>${banner.title}</strong>${banner.text ? html`<p>${banner.text}</p>` : ''}
+</div>`;
+}
+
+/** The hosted connect page: the user's TikTok accounts, add another, disconnect, done. */
+export function renderConnectPage(options: ConnectPageOptions): string {
+  const visible = options.accounts;
+  const connected = visible.filter((a) => a.status !== 'DISCONNECTED');
+  const primaryLabel = connected.length === 0 ? 'Connect a TikTok account' : 'Add another account';
+  let appHost = 'the app';
+  try {
+    appHost = new URL(options.returnTo).host;
+  } catch {
+    // returnTo was validated when the session was created; keep the neutral wording if it ever is not a URL.
+  }
+  const body = html`${options.banner ? bannerMarkup(options.banner) : ''}
+<h1>Your TikTok accounts</h1>
+<p class="lead">Connect the TikTok accounts you want to use with ${appHost}. You can connect several.</p>
+<section aria-labelledby="accounts-title">
+<h2 id="accounts-title">Connected accounts</h2>
+${
+  visible.length === 0
+    ? html`<p class="empty">No TikTok account is connected yet.</p>`
+    : html`<ul class="accounts">${visible.map((a) => accountItem(a, options.csrfToken))}</ul>`
+}
+</section>
+<div class="actions">
+<form class="inline" method="get" action="/connect/tiktok">
+<button type="submit" class="button button-primary">${primaryLabel}</button>
+</form>
+<a class="button" href="${options.returnTo}">Done</a>
+</div>
+<p class="hint">${ANOTHER_ACCOUNT_HINT}</p>`;
+  return layout({ title: 'Your TikTok accounts', body, ...(options.waiting ? { refreshSeconds: 2 } : {}) });
+}
+
+export interface ConfirmDisconnectOptions {
+  account: AccountView;
+  csrfToken: string;
+}
+
+/** Second step of a disconnect, so one stray click never cuts an account off (works without JavaScript). */
+export function renderConfirmDisconnectPage({ account, csrfToken }: ConfirmDisconnectOptions): string {
+  const label = accountLabel(account.displayName, account.username);
+  const body = html`<div class="card">
+<h1>Disconnect ${label}?</h1>
+<p>The app will no longer be able to use this TikTok account. You can connect it again at any time.</p>
+<div class="actions">
+<form class="inline" method="post" action="/connect/accounts/${account.id}/disconnect">
+<input type="hidden" name="csrf" value="${csrfToken}">
+<input type="hidden" name="confirm" value="yes">
+<button type="submit" class="button button-primary">Yes, disconnect</button>
+</form>
+<a class="button" href="/connect">Cancel</a>
+</div>
+</div>`;
+  return layout({ title: `Disconnect ${label}?`, body });
+}
