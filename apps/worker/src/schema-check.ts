@@ -21,7 +21,7 @@ export async function waitForSchema(
   stop: () => boolean,
   intervalMs = 5_000,
 ): Promise<void> {
-  for (let attempt = 0; !stop(); attempt++) {
+  while (!stop()) {
     try {
       const missing = await missingTables(prisma);
       if (missing.length === 0) return;
