@@ -1,0 +1,170 @@
+import helmet from '@fastify/helmet';
+import type { AccountsDeps } from '@ttc/accounts';
+import type { AppConfig } from '@ttc/config';
+import type { Keyring } from '@ttc/crypto';
+import type { PrismaClient } from '@ttc/db';
+import type { Queues } from '@ttc/queue';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Redis } from 'ioredis';
+import { consolePlugin } from './console/routes.js';
+import { errorBody } from './errors.js';
+import type { QueryLimits } from './graphql/limits.js';
+import { graphqlPlugin } from './graphql/plugin.js';
+import { AccountsRepository } from './graphql/repository.js';
+import { AdminAuthenticator } from './plugins/auth.js';
+import { healthPlugin } from './plugins/health.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { QUEUE_DASHBOARD_PATH, queueDashboardPlugin } from './plugins/queue-dashboard.js';
+
+export interface AdminDeps {
+  config: Pick<
+    AppConfig,
+    'env' | 'adminApiTokens' | 'cookieSecret' | 'queuePrefix' | 'publicAdminUrl' | 'refreshLeadSeconds'
+  >;
+  prisma: PrismaClient;
+  /** A plain-command Redis connection (readiness, account services). */
+  redis: Redis;
+  queues: Queues;
+  /** Token keyring (TOKEN_ENCRYPTION_KEYS), for the account services. */
+  keyring: Keyring;
+  /** Fastify logger option; the app adds redaction of credentials. Default: no logging. */
+  logger?: FastifyServerOptions['logger'];
+  limits?: Partial<QueryLimits>;
+  /** Serve GraphiQL at /graphiql. Default: in development only. */
+  graphiql?: boolean;
+  /** Login attempts per IP per minute on the console login form. */
+  loginAttemptsPerMinute?: number;
+}
+
+/** Log paths that may hold credentials: never written, whatever the log level. */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-admin-csrf"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  '*.token',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.accessTokenCiphertext',
+  '*.refreshTokenCiphertext',
+];
+
+const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: https:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "object-src 'none'",
+].join('; ');
+
+// Bull Board's page sets inline style attributes and loads its font from Google; it runs no inline script.
+const QUEUES_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com",
+  "font-src 'self' https://fonts.gstatic.com",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'self'",
+  "object-src 'none'",
+].join('; ');
+
+// GraphiQL (development only) is loaded from a CDN with inline bootstrapping.
+const GRAPHIQL_CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'unsafe-inline' https://unpkg.com",
+  "style-src 'self' 'unsafe-inline' https://unpkg.com",
+  "img-src 'self' data: https:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function cspFor(url: string): string {
+  if (url.startsWith(QUEUE_DASHBOARD_PATH)) return QUEUES_CSP;
+  if (url.startsWith('/graphiql')) return GRAPHIQL_CSP;
+  return CONSOLE_CSP;
+}
+
+/**
+ * The admin app as a Fastify instance, ready to `listen` or `inject`. It owns none of its clients: the caller closes
+ * Prisma, Redis and the queues after `app.close()`.
+ */
+export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
+  const logger =
+    deps.logger === undefined || deps.logger === false
+      ? false
+      : {
+          ...(typeof deps.logger === 'object' ? deps.logger : {}),
+          redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+        };
+  const app = Fastify({
+    logger,
+    bodyLimit: 256 * 1024,
+    // The id of a request shows up in its log lines and in internal error responses for support.
+    genReqId: () => crypto.randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  const auth = new AdminAuthenticator({
+    tokens: deps.config.adminApiTokens,
+    cookieSecret: deps.config.cookieSecret,
+    secureCookie: deps.config.env === 'production' || deps.config.publicAdminUrl.startsWith('https:'),
+  });
+  const repo = new AccountsRepository(deps.prisma);
+  const accounts: AccountsDeps = {
+    prisma: deps.prisma,
+    keyring: deps.keyring,
+    redis: deps.redis,
+    queues: deps.queues,
+    queuePrefix: deps.config.queuePrefix,
+    refreshLeadSeconds: deps.config.refreshLeadSeconds,
+    logger: app.log,
+  };
+
+  await app.register(helmet, {
+    // Set per path below: the console, Bull Board and GraphiQL need different policies.
+    contentSecurityPolicy: false,
+    crossOriginEmbedderPolicy: false,
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('text/html')) {
+      reply.header('content-security-policy', cspFor(request.url));
+    }
+    return payload;
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(500).send(errorBody('INTERNAL_SERVER_ERROR', 'Internal server error'));
+    }
+    const code = status === 429 ? 'RATE_LIMITED' : (error.code ?? 'BAD_REQUEST');
+    return reply.code(status).send(errorBody(code, error.message));
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send(errorBody('NOT_FOUND', 'Not found')));
+
+  await app.register(metricsPlugin, { repo, queues: deps.queues, auth });
+  await app.register(healthPlugin, { prisma: deps.prisma, redis: deps.redis });
+  await app.register(graphqlPlugin, {
+    auth,
+    context: { repo, accounts, queues: deps.queues },
+    graphiql: deps.graphiql ?? deps.config.env === 'development',
+    ...(deps.limits ? { limits: deps.limits } : {}),
+  });
+  await app.register(queueDashboardPlugin, { queues: deps.queues, auth });
+  await app.register(consolePlugin, {
+    auth,
+    ...(deps.loginAttemptsPerMinute ? { loginAttemptsPerMinute: deps.loginAttemptsPerMinute } : {}),
+  });
+  return app;
+}

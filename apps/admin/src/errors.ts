@@ -1,0 +1,67 @@
+import mercurius from 'mercurius';
+
+/**
+ * Every `extensions.code` the admin API answers with. Clients switch on these, never on messages, so they only
+ * ever gain members.
+ */
+export const AdminErrorCode = {
+  /** No admin token, an unknown one, or an expired console session. HTTP 401. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** A cookie-authenticated request without the console's CSRF header, or from another site. HTTP 403. */
+  CSRF_REJECTED: 'CSRF_REJECTED',
+  /** An argument or variable that can never be valid (bad cursor, `first` out of range, malformed id). */
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** The body is not a GraphQL request (not JSON, no `query`). */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** The query is not valid GraphQL syntax. */
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  /** The query does not match the schema (unknown field, wrong argument type, …). */
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** The query nests fields deeper than the configured limit. */
+  QUERY_TOO_DEEP: 'QUERY_TOO_DEEP',
+  /** The query's estimated cost (fields × page sizes) exceeds the configured limit. */
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  ACCOUNT_NOT_FOUND: 'ACCOUNT_NOT_FOUND',
+  /** The account is disconnected: it has no tokens left to refresh. Connect it again instead. */
+  ACCOUNT_DISCONNECTED: 'ACCOUNT_DISCONNECTED',
+  /** TikTok refused the refresh token earlier: only the user can fix this by connecting again. */
+  ACCOUNT_REAUTH_REQUIRED: 'ACCOUNT_REAUTH_REQUIRED',
+  /** Redis did not accept the job; retry later. */
+  QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
+  /** Anything unexpected. The message is generic; details are in the server log under the request id. */
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type AdminErrorCode = (typeof AdminErrorCode)[keyof typeof AdminErrorCode];
+
+/** HTTP status for a request-level error (one that stops the whole request, so there is no `data`). */
+export const statusForCode: Partial<Record<AdminErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+  CSRF_REJECTED: 403,
+  BAD_USER_INPUT: 400,
+  BAD_REQUEST: 400,
+  GRAPHQL_PARSE_FAILED: 400,
+  GRAPHQL_VALIDATION_FAILED: 400,
+  QUERY_TOO_DEEP: 400,
+  QUERY_TOO_COMPLEX: 400,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+/** A GraphQL error with a stable `extensions.code` (Mercurius copies extensions into the response). */
+export function adminError(
+  code: AdminErrorCode,
+  message: string,
+  extra: Record<string, unknown> = {},
+  options?: { cause?: unknown },
+): InstanceType<typeof mercurius.ErrorWithProps> {
+  const error = new mercurius.ErrorWithProps(message, { code, ...extra }, statusForCode[code] ?? 200);
+  if (options?.cause !== undefined) (error as Error).cause = options.cause;
+  return error;
+}
+
+/** The body every non-GraphQL route answers errors with. */
+export function errorBody(
+  code: AdminErrorCode | string,
+  message: string,
+): { error: { code: string; message: string } } {
+  return { error: { code, message } };
+}

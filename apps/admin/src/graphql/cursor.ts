@@ -1,0 +1,39 @@
+import { adminError } from '../errors.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EVENT_ID = /^[0-9]{1,19}$/;
+
+/** A position in a list ordered by `(createdAt desc, id desc)`: unique, so pages never skip or repeat rows. */
+export interface KeysetPosition {
+  createdAt: Date;
+  id: string;
+}
+
+/**
+ * Cursors are opaque to clients (base64url) but not secret: they only hold the sort key of a row. The kind prefix
+ * stops an event cursor from being used to page accounts and vice versa.
+ */
+export function encodeCursor(kind: 'a' | 'e', position: KeysetPosition): string {
+  return Buffer.from(`${kind}|${position.createdAt.getTime()}|${position.id}`, 'utf8').toString('base64url');
+}
+
+/** Decodes a cursor from `after`, or throws BAD_USER_INPUT: a forged or truncated cursor is the client's mistake. */
+export function decodeCursor(kind: 'a' | 'e', cursor: string): KeysetPosition {
+  const invalid = () => adminError('BAD_USER_INPUT', 'Invalid cursor', { argument: 'after' });
+  if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
+  const [k, ms, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (k !== kind || ms === undefined || id === undefined || rest.length > 0 || !/^[0-9]{1,15}$/.test(ms)) {
+    throw invalid();
+  }
+  if (!(kind === 'a' ? UUID : EVENT_ID).test(id)) throw invalid();
+  return { createdAt: new Date(Number(ms)), id };
+}
+
+/** Validates a page size argument: a client asking for 0 or 10 000 rows has a bug worth telling it about. */
+export function pageSize(value: number | null | undefined, fallback: number, max: number, argument = 'first'): number {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw adminError('BAD_USER_INPUT', `${argument} must be between 1 and ${max}`, { argument });
+  }
+  return n;
+}

@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { isAccountError } from '@ttc/accounts';
+import type { FastifyInstance } from 'fastify';
+import type { GraphQLError } from 'graphql';
+import mercurius, { type MercuriusContext } from 'mercurius';
+import { type AdminErrorCode, statusForCode } from '../errors.js';
+import { type AdminAuthenticator, requireAdmin } from '../plugins/auth.js';
+import type { AdminContext } from './context.js';
+import { graphqlJs } from './graphql-js.js';
+import { DEFAULT_LIMITS, enforceLimits, type QueryLimits } from './limits.js';
+import { loaders } from './loaders.js';
+import { resolvers } from './resolvers/index.js';
+
+export const schema = readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8');
+
+export interface GraphqlPluginOptions {
+  auth: AdminAuthenticator;
+  context: AdminContext;
+  limits?: Partial<QueryLimits>;
+  /** Serve GraphiQL at /graphiql (development only). */
+  graphiql: boolean;
+}
+
+/** Gives every error a stable `extensions.code`; anything unexpected becomes INTERNAL_SERVER_ERROR with no detail. */
+function classify(error: GraphQLError): { code: AdminErrorCode | string; internal: boolean } {
+  const given = error.extensions?.code;
+  if (typeof given === 'string') return { code: given, internal: false };
+  const original = error.originalError as (Error & { code?: string; statusCode?: number }) | undefined;
+  if (original && !(original instanceof graphqlJs.GraphQLError)) {
+    if (isAccountError(original, 'ACCOUNT_NOT_FOUND')) return { code: 'ACCOUNT_NOT_FOUND', internal: false };
+    if (isAccountError(original, 'ACCOUNT_INVALID_ID')) return { code: 'BAD_USER_INPUT', internal: false };
+    // Fastify body parsing (malformed JSON, wrong content type) and Mercurius request errors (no query, GET mutation).
+    const status = original.statusCode ?? 500;
+    if (status >= 400 && status < 500) return { code: 'BAD_REQUEST', internal: false };
+    if (
+      typeof original.code === 'string' &&
+      /^(FST_ERR_CTP|MER_ERR_(INVALID_METHOD|METHOD_NOT_ALLOWED|GQL_PERSISTED))/.test(original.code)
+    ) {
+      return { code: 'BAD_REQUEST', internal: false };
+    }
+    return { code: 'INTERNAL_SERVER_ERROR', internal: true };
+  }
+  if (error.message.startsWith('Syntax Error')) return { code: 'GRAPHQL_PARSE_FAILED', internal: false };
+  if (/^Variable "\$/.test(error.message)) return { code: 'BAD_USER_INPUT', internal: false };
+  // A GraphQLError without a path was raised before execution: validation against the schema.
+  if (!error.path) return { code: 'GRAPHQL_VALIDATION_FAILED', internal: false };
+  return { code: 'INTERNAL_SERVER_ERROR', internal: true };
+}
+
+type Execution = { data?: unknown; errors: readonly GraphQLError[] };
+
+function toGraphQLError(error: Error): GraphQLError {
+  if (error instanceof graphqlJs.GraphQLError) return error;
+  const e = error as Error & { extensions?: Record<string, unknown> };
+  return new graphqlJs.GraphQLError(e.message, {
+    originalError: e,
+    ...(e.extensions ? { extensions: e.extensions } : {}),
+  });
+}
+
+/** Mercurius error formatter: stable codes, generic messages for internal errors, and request-level HTTP statuses. */
+export function formatErrors(execution: Execution, ctx: MercuriusContext) {
+  const log = ctx.reply?.log ?? ctx.app.log;
+  const flat: GraphQLError[] = [];
+  for (const error of execution.errors) {
+    // Mercurius wraps parse, validation and variable errors in one error carrying the list.
+    const inner = (error.originalError as { errors?: unknown } | undefined)?.errors;
+    if (Array.isArray(inner)) for (const e of inner) flat.push(toGraphQLError(e as Error));
+    else flat.push(error);
+  }
+  let requestLevelCode: string | undefined;
+  const errors = flat.map((error) => {
+    const { code, internal } = classify(error);
+    if (!error.path && requestLevelCode === undefined) requestLevelCode = code;
+    if (internal) {
+      log.error({ err: error.originalError ?? error, path: error.path }, 'graphql resolver failed');
+    } else {
+      log.info({ code, path: error.path, message: error.message }, 'graphql request error');
+    }
+    const json = error.toJSON();
+    return {
+      ...json,
+      message: internal ? 'Internal server error' : json.message,
+      extensions: { ...(internal ? {} : json.extensions), code },
+    };
+  });
+  const data = execution.data ?? null;
+  const statusCode =
+    data === null && requestLevelCode !== undefined ? (statusForCode[requestLevelCode as AdminErrorCode] ?? 400) : 200;
+  return { statusCode, response: { data, errors } };
+}
+
+/**
+ * POST /graphql (and GET for queries) behind admin auth, with loaders, query limits and GraphiQL in development.
+ * Registered in its own encapsulated context so the auth hook and Mercurius's error handler stay here.
+ */
+export async function graphqlPlugin(app: FastifyInstance, options: GraphqlPluginOptions): Promise<void> {
+  const limits: QueryLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const guard = requireAdmin(options.auth, { csrf: 'header', onMissing: 'graphql' });
+  app.addHook('onRequest', async (request, reply) => {
+    // GraphiQL's page and assets are public static files; the queries it sends still need a token.
+    if (options.graphiql && request.url.startsWith('/graphiql')) return;
+    return guard.call(app, request, reply, () => {});
+  });
+
+  await app.register(mercurius, {
+    schema,
+    resolvers,
+    loaders,
+    context: () => ({ ...options.context }),
+    graphiql: options.graphiql,
+    path: '/graphql',
+    allowBatchedQueries: false,
+    // Bounds the parser's work before validation sees the document.
+    graphql: { parseOptions: { maxTokens: 5_000 } },
+    errorFormatter: formatErrors as never,
+  });
+  app.graphql.addHook('preExecution', async (schema, document, _context, variables) => {
+    enforceLimits(schema, document, variables, limits);
+  });
+}

@@ -1,0 +1,102 @@
+import type { IResolvers } from 'mercurius';
+import { adminError } from '../../errors.js';
+import { decodeCursor, encodeCursor, pageSize } from '../cursor.js';
+import { eventConnection } from '../loaders.js';
+import { ACCOUNT_STATUSES, type AccountFilter, type AccountRow } from '../repository.js';
+
+export const ACCOUNTS_DEFAULT_PAGE = 20;
+export const ACCOUNTS_MAX_PAGE = 100;
+const USER_ACCOUNTS_LIMIT = 200;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Rejects ids that can never match (the column is a UUID) before Postgres does, with a typed error. */
+export function assertAccountId(id: string): void {
+  if (!UUID.test(id)) throw adminError('BAD_USER_INPUT', 'id must be an account id (UUID)', { argument: 'id' });
+}
+
+function checkFilter(filter: AccountFilter | null | undefined): AccountFilter {
+  const f = filter ?? {};
+  if (f.search != null && f.search.length > 200) {
+    throw adminError('BAD_USER_INPUT', 'search must be at most 200 characters', { argument: 'filter.search' });
+  }
+  if (f.userId != null && (f.userId.length === 0 || f.userId.length > 255)) {
+    throw adminError('BAD_USER_INPUT', 'userId must be 1 to 255 characters', { argument: 'filter.userId' });
+  }
+  return f;
+}
+
+export const queryResolvers: IResolvers['Query'] = {
+  async accounts(_root, args: { filter?: AccountFilter | null; first?: number | null; after?: string | null }, ctx) {
+    const filter = checkFilter(args.filter);
+    const limit = pageSize(args.first, ACCOUNTS_DEFAULT_PAGE, ACCOUNTS_MAX_PAGE);
+    const after = args.after ? decodeCursor('a', args.after) : undefined;
+    const rows = await ctx.repo.page(filter, limit + 1, after);
+    const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor('a', node), node }));
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: rows.length > limit,
+        hasPreviousPage: after !== undefined,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+      // A function: graphql-js only calls it (one COUNT query) when the client selects totalCount.
+      totalCount: () => ctx.repo.count(filter),
+    };
+  },
+
+  async account(_root, args: { id: string }, ctx) {
+    assertAccountId(args.id);
+    return ctx.repo.byId(args.id);
+  },
+
+  async userAccounts(_root, args: { userId: string; includeDisconnected?: boolean | null }, ctx) {
+    checkFilter({ userId: args.userId });
+    const rows: AccountRow[] = await ctx.repo.page({ userId: args.userId }, USER_ACCOUNTS_LIMIT);
+    return args.includeDisconnected === false ? rows.filter((r) => r.status !== 'DISCONNECTED') : rows;
+  },
+
+  async accountStats(_root, args: { filter?: AccountFilter | null }, ctx) {
+    const counts = await ctx.repo.countByStatus(checkFilter(args.filter));
+    let total = 0;
+    for (const n of counts.values()) total += n;
+    return { total, byStatus: ACCOUNT_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 })) };
+  },
+
+  async recentEvents(_root, args: { types?: string[] | null; first?: number | null; after?: string | null }, ctx) {
+    const limit = pageSize(args.first, 20, 100);
+    const after = args.after ? decodeCursor('e', args.after) : undefined;
+    const rows = await ctx.repo.recentEvents(limit + 1, args.types ?? null, after);
+    return eventConnection(rows, limit, after !== undefined);
+  },
+
+  async queues(_root, _args, ctx) {
+    try {
+      return await Promise.all(
+        ctx.queues.all().map(async (queue) => {
+          const [counts, paused] = await Promise.all([
+            queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
+            queue.isPaused(),
+          ]);
+          return {
+            name: queue.name,
+            paused,
+            waiting: counts.waiting ?? 0,
+            active: counts.active ?? 0,
+            delayed: counts.delayed ?? 0,
+            failed: counts.failed ?? 0,
+            completed: counts.completed ?? 0,
+            prioritized: counts.prioritized ?? 0,
+          };
+        }),
+      );
+    } catch (error) {
+      throw adminError(
+        'QUEUE_UNAVAILABLE',
+        'Queue statistics are unavailable (Redis unreachable)',
+        {},
+        { cause: error },
+      );
+    }
+  },
+};
