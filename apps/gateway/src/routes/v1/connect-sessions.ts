@@ -25,6 +25,11 @@ export const connectSessionsRoutes: FastifyPluginAsync<RouteOptions> = async (ap
       config: { rateLimit: { max: 600, timeWindow: 60_000 } },
     },
     async (request, reply) => {
+      // Fastify also parses text/plain; this API speaks JSON only.
+      const type = request.headers['content-type'] ?? '';
+      if (request.body !== undefined && !/^application\/json\b/i.test(type)) {
+        throw new GatewayError('GW_UNSUPPORTED_MEDIA_TYPE');
+      }
       const parsed = body.safeParse(request.body);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
