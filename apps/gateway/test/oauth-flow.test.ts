@@ -404,7 +404,8 @@ describe('disconnecting', () => {
 
 /** The CSRF token of a browser's session, read from its page once it has an account to show. */
 async function tokenFor(browser: Browser): Promise<string> {
-  await runConnection(h, browser, ben.openId);
-  const page = await browser.get('/connect');
+  const res = await runConnection(h, browser, ben.openId);
+  // The result URL waits for the worker, so the account (and its form) is on the page.
+  const page = await browser.get(String(res.headers.location));
   return page.body.match(/name="csrf" value="([^"]+)"/)![1]!;
 }
