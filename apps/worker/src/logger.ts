@@ -29,10 +29,18 @@ export const REDACT_PATHS = [
   '*.authorization',
 ];
 
+/**
+ * JSON lines on stdout, written synchronously: pino's default asynchronous stream reordered lines on a busy pipe and
+ * could lose the last ones at `process.exit`, and the shutdown sequence is exactly what operators need to read in
+ * order. The worker logs a few lines per job, so synchronous writes cost nothing measurable.
+ */
 export function createLogger(options: { level: string; service?: string }): Logger {
-  return pino({
-    level: options.level,
-    base: { service: options.service ?? 'worker' },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-  });
+  return pino(
+    {
+      level: options.level,
+      base: { service: options.service ?? 'worker' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    },
+    pino.destination({ dest: 1, sync: true }),
+  );
 }
