@@ -23,9 +23,9 @@ export interface TestAdmin {
 export async function startTestAdmin(
   options: {
     db?: TestDatabase;
-    prisma?: (p: PrismaClient) => PrismaClient;
+    wrapPrisma?: (p: PrismaClient) => PrismaClient;
     redisUrl?: string;
-  } & Partial<AdminDeps> = {},
+  } & Pick<Partial<AdminDeps>, 'limits' | 'loginAttemptsPerMinute'> = {},
 ): Promise<TestAdmin> {
   const db = options.db ?? (await createTestDatabase());
   const redisUrl = options.redisUrl ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -42,7 +42,7 @@ export async function startTestAdmin(
       publicAdminUrl: 'http://127.0.0.1',
       refreshLeadSeconds: 600,
     },
-    prisma: options.prisma ? options.prisma(db.prisma) : db.prisma,
+    prisma: options.wrapPrisma ? options.wrapPrisma(db.prisma) : db.prisma,
     redis,
     queues,
     keyring: parseKeyring(`k1:${randomBytes(32).toString('base64')}`),

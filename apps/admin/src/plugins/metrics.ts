@@ -102,3 +102,6 @@ export async function metricsPlugin(app: FastifyInstance, options: MetricsOption
     },
   );
 }
+
+// Not encapsulated (what fastify-plugin does): the onResponse hook must see every route of the app.
+(metricsPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
