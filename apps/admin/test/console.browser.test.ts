@@ -45,7 +45,7 @@ describe.skipIf(!browserTestsEnabled)('admin console in a real browser', () => {
 
       await page.fill('#search', 'creator 17');
       await page.click('#search-form button[type=submit]');
-      await page.waitForFunction(`document.querySelector('#total')?.textContent === '1 matching account'`);
+      await page.locator('#total', { hasText: /^1 matching account$/ }).waitFor();
       const row = page.locator('#accounts tbody tr', { hasText: 'Creator 17' });
       await row.click();
       await page.waitForSelector('#detail-status');
@@ -55,10 +55,11 @@ describe.skipIf(!browserTestsEnabled)('admin console in a real browser', () => {
       await page.click('#disconnect');
       expect(await page.locator('#disconnect').textContent()).toBe('Confirm disconnect');
       await page.click('#disconnect');
-      await page.waitForFunction(`document.querySelector('#message')?.textContent === 'Account disconnected'`);
-      await page.waitForFunction(`document.querySelector('#detail-status')?.textContent === 'DISCONNECTED'`);
+      await page.locator('#message', { hasText: /^Account disconnected$/ }).waitFor();
+      await page.locator('#detail-status', { hasText: /^DISCONNECTED$/ }).waitFor();
       expect(await page.locator('#events li').first().getAttribute('data-type')).toBe('DISCONNECTED');
-      expect(await row.locator('.badge').textContent()).toBe('DISCONNECTED');
+      // The list reloads independently of the detail panel.
+      await row.locator('.badge', { hasText: /^DISCONNECTED$/ }).waitFor();
       const [stored] = await admin.db.prisma.$queryRaw<{ status: string }[]>`
         SELECT status::text FROM social_accounts WHERE open_id = 'open-17'`;
       expect(stored?.status).toBe('DISCONNECTED');
