@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { createPkcePair } from '@ttc/tiktok';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../../context.js';
 import { GatewayError } from '../../errors.js';
+import { createAuthorizeStarter } from '../../services/authorize-url.js';
 import { clearConnectCookie, cookieAttributes } from '../../services/browser-session.js';
 
 /** How long the user has on TikTok's pages before the callback is refused as expired. */
@@ -15,11 +14,15 @@ export const OAUTH_STATE_TTL_SECONDS = 600;
  */
 export const connectStartRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   const { tiktok: tt } = ctx.config;
-  const extras = {
-    disableAutoAuth: tt.disableAutoAuth,
-    promptSelectAccount: tt.promptSelectAccount,
-    forceAuthentication: tt.forceAuthentication,
-  };
+  const startAuthorization = createAuthorizeStarter(ctx.tiktok, {
+    redirectUri: tt.redirectUri,
+    scopes: tt.scopes,
+    extras: {
+      disableAutoAuth: tt.disableAutoAuth,
+      promptSelectAccount: tt.promptSelectAccount,
+      forceAuthentication: tt.forceAuthentication,
+    },
+  });
   app.get('/connect/tiktok', { config: { page: true } }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     const now = ctx.now();
@@ -29,25 +32,17 @@ export const connectStartRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
       throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
     }
     if (cookie === 'missing' || cookie === 'invalid') throw new GatewayError('GW_CONNECT_SESSION_MISSING');
-    const state = randomBytes(32).toString('base64url');
-    const pkce = createPkcePair();
-    const url = ctx.tiktok.buildAuthorizeUrl({
-      redirectUri: tt.redirectUri,
-      scopes: tt.scopes,
-      state,
-      codeChallenge: pkce.challenge,
-      extras,
-    });
+    const { state, verifier, url } = startAuthorization();
     reply.setCookie(
       ctx.cookies.names.oauth,
       ctx.cookies.sealOAuth(
-        { st: state, cv: pkce.verifier, sr: cookie.sr, bid: cookie.bid, uid: cookie.uid },
+        { st: state, cv: verifier, sr: cookie.sr, bid: cookie.bid, uid: cookie.uid },
         OAUTH_STATE_TTL_SECONDS,
         now,
       ),
       cookieAttributes(ctx, '/auth/tiktok', OAUTH_STATE_TTL_SECONDS),
     );
     ctx.metrics.authorizeRedirects.inc();
-    return reply.redirect(url.toString(), 302);
+    return reply.redirect(url, 302);
   });
 };

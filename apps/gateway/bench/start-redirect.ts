@@ -1,0 +1,159 @@
+// Throughput of the authorize redirect (`GET /connect/tiktok`) against a bare Fastify 302, each server in its
+// own process, driven over keep-alive HTTP by a third. Needs Postgres and Redis (the gateway builds its clients,
+// though this route touches neither). Run: pnpm exec tsx apps/gateway/bench/start-redirect.ts [seconds] [connections]
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+const role = process.argv[2];
+const self = fileURLToPath(import.meta.url);
+
+async function serveBare(): Promise<void> {
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify({ logger: false });
+  app.get('/connect/tiktok', async (_req, reply) => reply.redirect('https://www.tiktok.com/v2/auth/authorize/', 302));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  process.send?.({ port: typeof address === 'object' && address ? address.port : 0, cookie: '' });
+}
+
+async function serveGateway(logging: boolean): Promise<void> {
+  const { loadConfig } = await import('@ttc/config');
+  const { generateKeyringEntry, parseKeyring } = await import('@ttc/crypto');
+  const { createPrismaClient } = await import('@ttc/db');
+  const { createQueues, createRedisConnection } = await import('@ttc/queue');
+  const { createTikTokClient } = await import('@ttc/tiktok');
+  const { buildGateway, gatewayLoggerOptions } = await import('../src/app.js');
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const config = loadConfig({
+    service: 'gateway',
+    devSecretsFile: `/tmp/ttc-bench-${process.pid}.json`,
+    env: {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}`,
+      TIKTOK_CLIENT_KEY: 'bench_key',
+      TIKTOK_CLIENT_SECRET: 'bench_secret',
+      PUBLIC_GATEWAY_URL: 'http://127.0.0.1:3000',
+      GATEWAY_API_KEYS: 'bench_api_key_0123456789abcdef',
+      ALLOWED_RETURN_ORIGINS: 'https://app.example.com',
+      TOKEN_ENCRYPTION_KEYS: generateKeyringEntry('bench'),
+      COOKIE_SECRET: randomBytes(32).toString('base64url'),
+    },
+  });
+  const redis = createRedisConnection(redisUrl, 'client', 'bench');
+  const producer = createRedisConnection(redisUrl, 'producer', 'bench');
+  const app = await buildGateway({
+    config,
+    prisma: createPrismaClient(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'),
+    redis,
+    queues: createQueues({ connection: producer, prefix: config.queuePrefix }),
+    tiktok: createTikTokClient({ clientKey: 'bench_key', clientSecret: 'bench_secret' }),
+    keyring: parseKeyring(config.tokenEncryptionKeys),
+    // "logging" = the production default (one JSON line per request) written to /dev/null by the parent.
+    logger: logging ? gatewayLoggerOptions(config) : false,
+  });
+  const created = await app.inject({
+    method: 'POST',
+    url: '/v1/connect-sessions',
+    headers: { authorization: 'Bearer bench_api_key_0123456789abcdef' },
+    payload: { userId: 'bench-user', returnTo: 'https://app.example.com/' },
+  });
+  const { url } = created.json() as { url: string };
+  const opened = await app.inject(new URL(url).pathname);
+  const cookie = String(opened.headers['set-cookie']).split(';')[0] ?? '';
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  process.send?.({ port: typeof address === 'object' && address ? address.port : 0, cookie });
+}
+
+function load(port: number, cookie: string, seconds: number, connections: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const headers = cookie ? { cookie } : {};
+  let done = 0;
+  let errors = 0;
+  const until = Date.now() + seconds * 1000;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/connect/tiktok', agent, headers }, (res) => {
+        if (res.statusCode === 302) done++;
+        else errors++;
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+    });
+  const loop = async () => {
+    while (Date.now() < until) await one();
+  };
+  return Promise.all(Array.from({ length: connections }, loop)).then(() => {
+    agent.destroy();
+    if (errors > 0) console.error(`  (${errors} non-302 answers)`);
+    return done / seconds;
+  });
+}
+
+/** CPU time the server process spent, in µs, as it reports it. */
+function serverCpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve((m as { cpu: number }).cpu));
+    child.send('cpu');
+  });
+}
+
+async function measure(kind: string, seconds: number, connections: number): Promise<{ rps: number; cpuUs: number }> {
+  const child: ChildProcess = fork(self, [kind], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    execArgv: [
+      ...process.execArgv,
+      ...(process.env.BENCH_PROFILE && kind === 'gateway' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []),
+    ],
+  });
+  const { port, cookie } = await new Promise<{ port: number; cookie: string }>((resolve) =>
+    child.once('message', resolve as never),
+  );
+  await load(port, cookie, 1, connections); // warm-up
+  const before = await serverCpu(child);
+  const rps = await load(port, cookie, seconds, connections);
+  const cpuUs = ((await serverCpu(child)) - before) / (rps * seconds);
+  child.kill(process.env.BENCH_PROFILE ? 'SIGINT' : 'SIGKILL');
+  return { rps, cpuUs };
+}
+
+process.on('message', (m) => {
+  if (m === 'cpu') {
+    const u = process.cpuUsage();
+    process.send?.({ cpu: u.user + u.system });
+  }
+});
+if (role === 'bare') await serveBare();
+else if (role === 'gateway') {
+  process.once('SIGINT', () => process.exit(0));
+  await serveGateway(false);
+} else if (role === 'gateway-logging') await serveGateway(true);
+else if (role === 'show') {
+  const child: ChildProcess = fork(self, ['gateway'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const { port, cookie } = await new Promise<{ port: number; cookie: string }>((resolve) =>
+    child.once('message', resolve as never),
+  );
+  console.log(`curl -sv -H 'cookie: ${cookie}' http://127.0.0.1:${port}/connect/tiktok`);
+  await new Promise((r) => setTimeout(r, 60_000));
+  child.kill('SIGKILL');
+  process.exit(0);
+} else {
+  const seconds = Number(process.argv[2] ?? 5);
+  const connections = Number(process.argv[3] ?? 32);
+  const bare = await measure('bare', seconds, connections);
+  const gateway = await measure('gateway', seconds, connections);
+  const logging = await measure('gateway-logging', seconds, connections);
+  const fmt = (r: { rps: number; cpuUs: number }) =>
+    `${Math.round(r.rps).toLocaleString('en').padStart(7)} req/s, server CPU ${r.cpuUs.toFixed(0).padStart(4)} µs/req`;
+  console.log(`bare Fastify 302:                 ${fmt(bare)}`);
+  console.log(`gateway /connect/tiktok (no log): ${fmt(gateway)}  ratio ${(gateway.rps / bare.rps).toFixed(2)}`);
+  console.log(`gateway /connect/tiktok (logged): ${fmt(logging)}  ratio ${(logging.rps / bare.rps).toFixed(2)}`);
+  process.exit(0);
+}
