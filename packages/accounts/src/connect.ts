@@ -6,13 +6,14 @@ import {
   connectOutcomeKey,
 } from '@ttc/queue';
 import type { Redis } from 'ioredis';
-import type { AccountsDeps } from './deps.js';
+import { type AccountsDeps, resolveLifecycleSettings } from './deps.js';
 import { AccountError, AccountErrorCode } from './errors.js';
+import { flagExpiringRefreshToken } from './refresh.js';
+import { computeNextRefreshAt, scheduleRefresh } from './schedule.js';
 import { uuidv7 } from './uuid.js';
 
 /** Outcomes only need to outlive the user's trip back from TikTok to the connect page. */
 export const CONNECT_OUTCOME_TTL_SECONDS = 15 * 60;
-const DEFAULT_REFRESH_LEAD_SECONDS = 600;
 const OUTCOME_POLL_MS = 100;
 
 interface UpsertRow {
@@ -20,6 +21,8 @@ interface UpsertRow {
   inserted: boolean;
   display_name: string;
   username: string | null;
+  status: string;
+  next_refresh_at: Date | null;
 }
 
 /**
@@ -27,10 +30,11 @@ interface UpsertRow {
  *
  * - One statement decides insert or update (`INSERT … ON CONFLICT … DO UPDATE`), so two jobs for the same account at
  *   once yield one row; the conflicting row stays locked until the transaction ends, which serializes the rest.
- * - Tokens obtained earlier than the row's current ones never overwrite them. The table has no "tokens obtained at"
- *   column, so the row's token age is `GREATEST(connected_at, last_refreshed_at)`: `connected_at` is set to the
- *   payload's `obtainedAt` on every (re)connection and a refresh sets `last_refreshed_at`. A connection obtained before
- *   the account was disconnected does not bring it back either.
+ * - Tokens obtained earlier than the row's current ones never overwrite them: `tokens_obtained_at` is written by every
+ *   (re)connection (the payload's `obtainedAt`) and every refresh. A connection obtained before the account was
+ *   disconnected does not bring it back either.
+ * - The refresh is scheduled (`nextRefreshAt` and the account's one `token.refresh` job) after the commit, also on a
+ *   replay, so a crash between the two is healed by the job's retry (or the reconciler).
  * - Idempotent per `connectionId`: the event carries it in `data.connectionId`, and a connection that already has an
  *   event records none again. A replay therefore changes nothing and reports the same outcome.
  * - Never touches the user's other accounts: every write is keyed on the unique triple.
@@ -44,22 +48,24 @@ export async function applyConnection(deps: AccountsDeps, payload: AccountConnec
     throw new AccountError(AccountErrorCode.INVALID_PAYLOAD, describePayloadIssues(parsed.error.issues));
   }
   const p = parsed.data;
-  const leadMs = (deps.refreshLeadSeconds ?? DEFAULT_REFRESH_LEAD_SECONDS) * 1000;
   const obtainedAt = new Date(p.obtainedAt);
-  const nextRefreshAt = new Date(Math.max(obtainedAt.getTime(), new Date(p.accessTokenExpiresAt).getTime() - leadMs));
+  const nextRefreshAt = computeNextRefreshAt(
+    { obtainedAt, accessTokenExpiresAt: new Date(p.accessTokenExpiresAt) },
+    resolveLifecycleSettings(deps),
+  );
 
   const result = await deps.prisma.$transaction(async (tx) => {
     const upserted = await tx.$queryRaw<UpsertRow[]>`
       INSERT INTO social_accounts AS a (
         id, user_id, platform, open_id, union_id, display_name, username, avatar_url, scopes, status,
         access_token_ciphertext, refresh_token_ciphertext, access_token_expires_at, refresh_token_expires_at,
-        next_refresh_at, connected_at, created_at, updated_at
+        next_refresh_at, tokens_obtained_at, connected_at, created_at, updated_at
       ) VALUES (
         ${uuidv7()}::uuid, ${p.userId}, 'TIKTOK'::"platform", ${p.openId}, ${p.unionId}, ${p.displayName},
         ${p.username}, ${p.avatarUrl}, ${p.scopes}::text[], 'ACTIVE'::"account_status",
         ${p.accessTokenCiphertext}, ${p.refreshTokenCiphertext}, ${p.accessTokenExpiresAt}::timestamptz,
         ${p.refreshTokenExpiresAt}::timestamptz, ${nextRefreshAt.toISOString()}::timestamptz,
-        ${p.obtainedAt}::timestamptz, now(), now()
+        ${p.obtainedAt}::timestamptz, ${p.obtainedAt}::timestamptz, now(), now()
       )
       ON CONFLICT (user_id, platform, open_id) DO UPDATE SET
         union_id = EXCLUDED.union_id,
@@ -74,15 +80,17 @@ export async function applyConnection(deps: AccountsDeps, payload: AccountConnec
         refresh_token_expires_at = EXCLUDED.refresh_token_expires_at,
         token_version = a.token_version + 1,
         next_refresh_at = EXCLUDED.next_refresh_at,
+        tokens_obtained_at = EXCLUDED.tokens_obtained_at,
         refresh_failure_count = 0,
         last_error = NULL,
         last_error_at = NULL,
         connected_at = EXCLUDED.connected_at,
         disconnected_at = NULL,
         updated_at = now()
-      WHERE GREATEST(a.connected_at, a.last_refreshed_at) < EXCLUDED.connected_at
+      WHERE a.tokens_obtained_at < EXCLUDED.tokens_obtained_at
         AND (a.disconnected_at IS NULL OR a.disconnected_at < EXCLUDED.connected_at)
-      RETURNING a.id::text AS id, (a.xmax = 0) AS inserted, a.display_name, a.username`;
+      RETURNING a.id::text AS id, (a.xmax = 0) AS inserted, a.display_name, a.username, a.status::text AS status,
+        a.next_refresh_at`;
 
     // No row back: the account exists with newer tokens (or a later disconnect), or this is a replay. It is locked
     // by the ON CONFLICT above, so what we read now is what a concurrent job for the same account will see next.
@@ -90,7 +98,8 @@ export async function applyConnection(deps: AccountsDeps, payload: AccountConnec
       upserted[0] ??
       (
         await tx.$queryRaw<UpsertRow[]>`
-          SELECT id::text AS id, false AS inserted, display_name, username FROM social_accounts
+          SELECT id::text AS id, false AS inserted, display_name, username, status::text AS status, next_refresh_at
+          FROM social_accounts
           WHERE user_id = ${p.userId} AND platform = 'TIKTOK'::"platform" AND open_id = ${p.openId}`
       )[0];
     if (!row) {
@@ -133,6 +142,11 @@ export async function applyConnection(deps: AccountsDeps, payload: AccountConnec
     'EX',
     CONNECT_OUTCOME_TTL_SECONDS,
   );
+  if ((result.applied || result.replay) && result.row.status === 'ACTIVE' && result.row.next_refresh_at) {
+    // Thrown errors make the connection job retry; the replay then lands here again.
+    await scheduleRefresh(deps, { id: result.row.id, nextRefreshAt: result.row.next_refresh_at });
+    await flagExpiringRefreshToken(deps, result.row.id);
+  }
   const log = { connectionId: p.connectionId, accountId: outcome.accountId, outcome: outcome.outcome };
   if (result.replay) {
     deps.logger?.info(log, 'connection already applied; replay changed nothing');
@@ -145,9 +159,12 @@ export async function applyConnection(deps: AccountsDeps, payload: AccountConnec
 }
 
 /** Names the invalid fields and why, never their values (they may be tokens). */
-export function describePayloadIssues(issues: readonly { path: readonly PropertyKey[]; code: string }[]): string {
+export function describePayloadIssues(
+  issues: readonly { path: readonly PropertyKey[]; code: string }[],
+  queue = 'account.connected',
+): string {
   const fields = issues.slice(0, 10).map((i) => `${i.path.map(String).join('.') || '(root)'} (${i.code})`);
-  return `account.connected payload is invalid: ${fields.join(', ')}`;
+  return `${queue} payload is invalid: ${fields.join(', ')}`;
 }
 
 /** The outcome the worker left for a connection, or null (not processed yet, expired, or unreadable). */

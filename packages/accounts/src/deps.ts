@@ -1,6 +1,7 @@
 import type { Keyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
 import type { Queues } from '@ttc/queue';
+import type { TikTokClient } from '@ttc/tiktok';
 import type { Redis } from 'ioredis';
 
 /** The subset of a pino logger the services use; objects passed to it never hold tokens. */
@@ -10,16 +11,71 @@ export interface AccountsLogger {
   error(obj: object, msg?: string): void;
 }
 
+/**
+ * Tuning of the token lifecycle. Every field has a default (see {@link resolveLifecycleSettings}); tests shorten
+ * the retry delays, production keeps the defaults.
+ */
+export interface TokenLifecycleSettings {
+  /** Upper bound of how long before the access token expires its refresh is due. Default `refreshLeadSeconds` (600). */
+  refreshLeadSeconds: number;
+  /** The lead never exceeds this share of the token's lifetime, so short-lived tokens are refreshed too. Default 0.25. */
+  leadShare: number;
+  /** Random extra lead, as a share of the lead, so that accounts connected together do not refresh together. Default 0.1. */
+  jitterShare: number;
+  /** Lifetime of the per-account refresh lock; every TikTok call under it is bounded to a third of it. Default 60 s. */
+  lockTtlMs: number;
+  /** How long a caller waits for another process's refresh of the same account. Default 20 s. */
+  lockWaitMs: number;
+  /** Time budget of one TikTok refresh call (capped at a third of `lockTtlMs`). Default 10 s. */
+  tiktokTimeoutMs: number;
+  /** First retry delay after a failed refresh; doubles per consecutive failure. Default 2 s. */
+  retryBaseMs: number;
+  /** Longest retry delay: failing refreshes are retried at least this often, for as long as the account is ACTIVE. Default 5 min. */
+  retryMaxMs: number;
+  /** A refresh token expiring within this is flagged with a REFRESH_TOKEN_EXPIRING event. Default 7 days. */
+  refreshTokenWarningSeconds: number;
+  /** Default validity an access-token request asks for: a token expiring sooner is refreshed first. Default 300 s. */
+  minValiditySeconds: number;
+}
+
+/** Hooks for metrics; called synchronously, must not throw. */
+export interface AccountsObserver {
+  /** One call per refresh attempt that reached a result (see `RefreshOutcome`). */
+  refresh?(outcome: string, reason: string): void;
+}
+
 /** What the account services need; built once per process. */
 export interface AccountsDeps {
   prisma: PrismaClient;
   keyring: Keyring;
-  /** A plain-command connection (role `client`), for connect outcomes. */
+  /** A plain-command connection (role `client`), for connect outcomes and locks. */
   redis: Redis;
   queues: Queues;
-  /** The BullMQ prefix; outcome keys live under it too. */
+  /** The BullMQ prefix; outcome and lock keys live under it too. */
   queuePrefix: string;
   logger?: AccountsLogger;
-  /** How long before the access token expires its refresh is due (`config.refreshLeadSeconds`); default 600. */
+  /** How long before the access token expires its refresh is due at most (`config.refreshLeadSeconds`); default 600. */
   refreshLeadSeconds?: number;
+  /** Needed by refreshes and revokes (worker, gateway access-token route); the connect path does without. */
+  tiktok?: TikTokClient;
+  /** Overrides of the token lifecycle defaults. */
+  lifecycle?: Partial<TokenLifecycleSettings>;
+  observer?: AccountsObserver;
+}
+
+/** The effective settings of `deps`: its overrides over the defaults. */
+export function resolveLifecycleSettings(deps: AccountsDeps): TokenLifecycleSettings {
+  return {
+    refreshLeadSeconds: deps.refreshLeadSeconds ?? 600,
+    leadShare: 0.25,
+    jitterShare: 0.1,
+    lockTtlMs: 60_000,
+    lockWaitMs: 20_000,
+    tiktokTimeoutMs: 10_000,
+    retryBaseMs: 2_000,
+    retryMaxMs: 300_000,
+    refreshTokenWarningSeconds: 7 * 86_400,
+    minValiditySeconds: 300,
+    ...deps.lifecycle,
+  };
 }

@@ -1,43 +1,60 @@
+import { type AccountRevokePayload, enqueueAccountRevoke } from '@ttc/queue';
 import type { AccountsDeps } from './deps.js';
 import { AccountError, AccountErrorCode } from './errors.js';
+import { cancelRefresh } from './schedule.js';
 import { type AccountSummary, accountSummarySelect, assertAccountId } from './summary.js';
 
 export type DisconnectActor = 'user' | 'admin' | 'system';
 
 interface LockedRow {
   user_id: string;
+  open_id: string;
   status: string;
+  token_version: number;
+  access_token_ciphertext: string | null;
 }
 
 /**
- * Disconnects an account: wipes both token ciphertexts in one write, status `DISCONNECTED`, `disconnectedAt`, and a
- * `DISCONNECTED` event with `data: { actor, reason }`.
+ * Disconnects an account — the one service behind the connect page's and the admin API's disconnect:
+ *
+ * 1. in one transaction: both token ciphertexts wiped, status `DISCONNECTED`, `disconnectedAt`, `tokenVersion` bumped
+ *    (a refresh in flight can then no longer write tokens back), a `DISCONNECTED` event (`data: { actor, reason }`);
+ * 2. the revoke at TikTok is enqueued (`account.revoke`, retried until done) with the access token's ciphertext,
+ *    BEFORE that transaction commits: if Redis is down the disconnect fails whole and can be retried, rather than
+ *    committing with the token gone and no revoke. Should the commit fail after the enqueue, the revoke job finds
+ *    the row unchanged (version mismatch) and skips;
+ *    — unless another ACTIVE row (another upstream user) holds the same TikTok account: TikTok's revoke would cut
+ *    that user off too, so no revoke, and a `REVOKE_SKIPPED` event says why (also when there is no token to revoke);
+ * 3. after the commit, the refresh job is removed (a running one ends itself on seeing the account disconnected).
  *
  * When `userId` is given the account must belong to that user, else `ACCOUNT_NOT_FOUND`: the answer for another
  * user's account is the same as for a missing one. Idempotent: disconnecting a disconnected account returns it
- * unchanged and records nothing. `tokenVersion` is bumped so that a refresh in flight cannot write tokens back.
+ * unchanged and records nothing.
  */
 export async function disconnectAccount(
   deps: AccountsDeps,
   p: { accountId: string; userId?: string; actor: DisconnectActor; reason?: string },
 ): Promise<AccountSummary> {
   assertAccountId(p.accountId);
-  const { summary, changed } = await deps.prisma.$transaction(async (tx) => {
+  const { summary, changed, revoke } = await deps.prisma.$transaction(async (tx) => {
     // Lock first: a concurrent connection or refresh of this account waits for the disconnect, then sees it.
     const [row] = await tx.$queryRaw<LockedRow[]>`
-      SELECT user_id, status::text AS status FROM social_accounts WHERE id = ${p.accountId}::uuid FOR UPDATE`;
+      SELECT user_id, open_id, status::text AS status, token_version, access_token_ciphertext
+      FROM social_accounts WHERE id = ${p.accountId}::uuid FOR UPDATE`;
     if (!row || (p.userId !== undefined && row.user_id !== p.userId)) {
       throw new AccountError(AccountErrorCode.NOT_FOUND, 'Account not found');
     }
     let changed = false;
+    let revoke: 'enqueued' | 'skipped' | null = null;
     if (row.status !== 'DISCONNECTED') {
+      const tokenVersion = row.token_version + 1;
       await tx.socialAccount.update({
         where: { id: p.accountId },
         data: {
           status: 'DISCONNECTED',
           accessTokenCiphertext: null,
           refreshTokenCiphertext: null,
-          tokenVersion: { increment: 1 },
+          tokenVersion,
           nextRefreshAt: null,
           disconnectedAt: new Date(),
         },
@@ -50,16 +67,50 @@ export async function disconnectAccount(
           data: { actor: p.actor, reason: p.reason ?? null },
         },
       });
+      const sharedWith = await tx.socialAccount.count({
+        where: { openId: row.open_id, platform: 'TIKTOK', status: 'ACTIVE', id: { not: p.accountId } },
+      });
+      const skipReason =
+        sharedWith > 0
+          ? 'another active connection holds the same TikTok account; revoking would cut it off too'
+          : row.access_token_ciphertext === null
+            ? 'no access token to revoke (the account needed re-authorization)'
+            : null;
+      if (skipReason !== null || row.access_token_ciphertext === null) {
+        await tx.accountEvent.create({
+          data: {
+            accountId: p.accountId,
+            type: 'REVOKE_SKIPPED',
+            message: `Not revoked at TikTok: ${skipReason}`,
+            data: { reason: sharedWith > 0 ? 'shared_open_id' : 'no_token', otherActiveConnections: sharedWith },
+          },
+        });
+        revoke = 'skipped';
+      } else {
+        const payload: AccountRevokePayload = {
+          accountId: p.accountId,
+          userId: row.user_id,
+          openId: row.open_id,
+          accessTokenCiphertext: row.access_token_ciphertext,
+          tokenVersion,
+        };
+        await enqueueAccountRevoke(deps.queues, payload, tokenVersion);
+        revoke = 'enqueued';
+      }
       changed = true;
     }
     const summary = await tx.socialAccount.findUniqueOrThrow({
       where: { id: p.accountId },
       select: accountSummarySelect,
     });
-    return { summary, changed };
+    return { summary, changed, revoke };
   });
   if (changed) {
-    deps.logger?.info({ accountId: p.accountId, actor: p.actor }, 'account disconnected');
+    await cancelRefresh(deps, p.accountId).catch((err: unknown) =>
+      // A job left behind ends itself when it runs and finds the account disconnected.
+      deps.logger?.warn({ err, accountId: p.accountId }, 'could not remove the refresh job'),
+    );
+    deps.logger?.info({ accountId: p.accountId, actor: p.actor, revoke }, 'account disconnected');
   }
   return summary;
 }

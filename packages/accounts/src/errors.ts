@@ -8,6 +8,14 @@ export const AccountErrorCode = {
   INVALID_PAYLOAD: 'ACCOUNT_INVALID_PAYLOAD',
   /** The accounts tables are missing: the database has not been migrated (`pnpm db:migrate`). */
   SCHEMA_MISSING: 'ACCOUNT_SCHEMA_MISSING',
+  /** TikTok refused the refresh token (`invalid_grant`): the user has to connect the account again. */
+  REAUTH_REQUIRED: 'ACCOUNT_REAUTH_REQUIRED',
+  /** The account was disconnected: it has no tokens any more. */
+  DISCONNECTED: 'ACCOUNT_DISCONNECTED',
+  /** The access token has expired (or is about to) and TikTok could not refresh it right now; retry later. */
+  REFRESH_UNAVAILABLE: 'ACCOUNT_REFRESH_UNAVAILABLE',
+  /** A refresh or revoke was asked of deps built without a TikTok client (a wiring mistake). */
+  TIKTOK_CLIENT_MISSING: 'ACCOUNT_TIKTOK_CLIENT_MISSING',
 } as const;
 
 export type AccountErrorCode = (typeof AccountErrorCode)[keyof typeof AccountErrorCode];

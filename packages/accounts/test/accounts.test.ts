@@ -69,7 +69,11 @@ describe('applyConnection', () => {
     expect(decryptToken(keyring, row?.accessTokenCiphertext ?? '', aad)).toBe(accessToken);
     expect(decryptToken(keyring, row?.refreshTokenCiphertext ?? '', aad)).toBe(refreshToken);
     expect(row?.connectedAt.toISOString()).toBe(payload.obtainedAt);
-    expect(row?.nextRefreshAt?.getTime()).toBe(new Date(payload.accessTokenExpiresAt).getTime() - 600_000);
+    expect(row?.tokensObtainedAt.toISOString()).toBe(payload.obtainedAt);
+    // 24-hour token: the lead is the full 600 s, minus up to 10 % jitter.
+    const expires = new Date(payload.accessTokenExpiresAt).getTime();
+    expect(row?.nextRefreshAt?.getTime()).toBeLessThanOrEqual(expires - 600_000);
+    expect(row?.nextRefreshAt?.getTime()).toBeGreaterThanOrEqual(expires - 660_000);
 
     const events = await eventsOf(outcome.accountId);
     expect(events.map((e) => e.type)).toEqual(['CONNECTED']);
@@ -188,7 +192,8 @@ describe('applyConnection', () => {
     const added = await applyConnection(deps, payload);
     await db.prisma.socialAccount.update({
       where: { id: added.accountId },
-      data: { accessTokenCiphertext: 'refreshed', lastRefreshedAt: new Date() },
+      // What a refresh writes: the new tokens and when they were obtained.
+      data: { accessTokenCiphertext: 'refreshed', lastRefreshedAt: new Date(), tokensObtainedAt: new Date() },
     });
     const late = makeTestConnection(keyring, {
       userId: payload.userId,

@@ -1,5 +1,13 @@
 export { createRedisConnection, type RedisRole } from './connection.js';
-export { ALL_QUEUE_NAMES, connectOutcomeKey, jobIds, type QueueName, QueueNames } from './names.js';
+export {
+  ALL_QUEUE_NAMES,
+  connectOutcomeKey,
+  jobIds,
+  type QueueName,
+  QueueNames,
+  reconcileLockKey,
+  refreshLockKey,
+} from './names.js';
 export {
   type AccountConnectedPayload,
   type AccountRevokePayload,

@@ -24,3 +24,9 @@ export const jobIds = {
 
 /** Redis key where the worker leaves the outcome of a connection for the gateway's connect page (no secrets). */
 export const connectOutcomeKey = (prefix: string, connectionId: string) => `${prefix}:connect-outcome:${connectionId}`;
+
+/** Redis key of the per-account refresh lock (one refresh at a time across processes). Holds a random token only. */
+export const refreshLockKey = (prefix: string, accountId: string) => `${prefix}:refresh-lock:${accountId}`;
+
+/** Redis key of the reconciler's lock: one reconciler pass at a time across workers. */
+export const reconcileLockKey = (prefix: string) => `${prefix}:refresh-reconcile-lock`;

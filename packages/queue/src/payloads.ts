@@ -46,6 +46,11 @@ export type ConnectOutcome = z.infer<typeof connectOutcome>;
 export const tokenRefreshPayload = z.object({
   accountId: z.string().min(1),
   reason: z.enum(['scheduled', 'manual', 'reconcile', 'on-demand']).default('scheduled'),
+  /**
+   * When the job was meant to run (ISO). A job that runs well before it was promoted by hand (the admin's "refresh
+   * now"), so the refresh is forced. Optional: producers that only want "refresh now" leave it out.
+   */
+  dueAt: isoDate.optional(),
 });
 export type TokenRefreshPayload = z.infer<typeof tokenRefreshPayload>;
 
@@ -58,5 +63,10 @@ export const accountRevokePayload = z.object({
   userId: z.string().min(1),
   openId: z.string().min(1),
   accessTokenCiphertext: ciphertext,
+  /**
+   * The row's token version right after the disconnect. The revoke is skipped when the row has moved on (reconnected,
+   * or the disconnect never committed): revoking then would cut off the new connection too.
+   */
+  tokenVersion: z.number().int().min(0).optional(),
 });
 export type AccountRevokePayload = z.infer<typeof accountRevokePayload>;

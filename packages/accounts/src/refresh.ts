@@ -1,0 +1,525 @@
+import { decryptToken, encryptToken } from '@ttc/crypto';
+import { refreshLockKey } from '@ttc/queue';
+import { isTikTokError, type TikTokError, TikTokErrorCode, type TokenSet } from '@ttc/tiktok';
+import { tokenAad } from './aad.js';
+import { type AccountsDeps, resolveLifecycleSettings, type TokenLifecycleSettings } from './deps.js';
+import { AccountError, AccountErrorCode } from './errors.js';
+import { type RedisLock, sleep, tryLock } from './lock.js';
+import { computeNextRefreshAt, refreshLeadMs, retryDelayMs, scheduleRefresh } from './schedule.js';
+import { assertAccountId } from './summary.js';
+
+/** The columns the token lifecycle works with. Holds ciphertexts: internal to this package, never returned by APIs. */
+export interface TokenRow {
+  id: string;
+  userId: string;
+  openId: string;
+  status: 'ACTIVE' | 'REAUTH_REQUIRED' | 'DISCONNECTED';
+  scopes: string[];
+  tokenVersion: number;
+  accessTokenCiphertext: string | null;
+  refreshTokenCiphertext: string | null;
+  accessTokenExpiresAt: Date | null;
+  refreshTokenExpiresAt: Date | null;
+  tokensObtainedAt: Date;
+  nextRefreshAt: Date | null;
+  refreshFailureCount: number;
+  lastError: string | null;
+}
+
+const tokenRowSelect = {
+  id: true,
+  userId: true,
+  openId: true,
+  status: true,
+  scopes: true,
+  tokenVersion: true,
+  accessTokenCiphertext: true,
+  refreshTokenCiphertext: true,
+  accessTokenExpiresAt: true,
+  refreshTokenExpiresAt: true,
+  tokensObtainedAt: true,
+  nextRefreshAt: true,
+  refreshFailureCount: true,
+  lastError: true,
+} as const;
+
+export async function readTokenRow(deps: AccountsDeps, accountId: string): Promise<TokenRow | null> {
+  return deps.prisma.socialAccount.findUnique({ where: { id: accountId }, select: tokenRowSelect });
+}
+
+export type RefreshReason = 'scheduled' | 'manual' | 'reconcile' | 'on-demand';
+
+/**
+ * - `refreshed`: this call refreshed the tokens and stored them.
+ * - `not_due`: nothing to do (the token is valid long enough, or the scheduled time has not come).
+ * - `refreshed_elsewhere`: another process (or an earlier call) refreshed while this one waited for the lock.
+ * - `reauth_required`: TikTok answered `invalid_grant` now; the account is REAUTH_REQUIRED and its tokens are wiped.
+ * - `inactive`: the account is not ACTIVE (already REAUTH_REQUIRED or DISCONNECTED).
+ * - `not_found`: no such account.
+ * - `failed`: TikTok (or the network) failed; recorded on the row, retry at `retryAt`.
+ * - `busy`: another holder kept the lock longer than `lockWaitMs`; try again later.
+ * - `lost_race`: TikTok answered but the row had moved on (a reconnect or disconnect meanwhile); nothing written.
+ */
+export type RefreshOutcome =
+  | 'refreshed'
+  | 'not_due'
+  | 'refreshed_elsewhere'
+  | 'reauth_required'
+  | 'inactive'
+  | 'not_found'
+  | 'failed'
+  | 'busy'
+  | 'lost_race';
+
+export interface RefreshResult {
+  outcome: RefreshOutcome;
+  /** The row as it stands after the attempt (null when not found). */
+  account: TokenRow | null;
+  /** The TikTok (or other) error of a `failed` / `reauth_required` outcome. */
+  error?: unknown;
+  /** When the next attempt is due (`failed` and `busy`). */
+  retryAt?: Date;
+}
+
+export interface RefreshOptions {
+  reason: RefreshReason;
+  /**
+   * Refresh when the access token expires within this (capped at half the token's lifetime: a 5-second token can
+   * never be "valid for 5 minutes"). Without it, the refresh is due at the row's `nextRefreshAt`.
+   */
+  minValidityMs?: number;
+  /** Refresh even when not due (the admin's "refresh now"). Still one at a time. */
+  force?: boolean;
+  /**
+   * Reschedule the account's refresh job after the attempt. Default true; the refresh processor passes false
+   * because it moves its own job.
+   */
+  schedule?: boolean;
+}
+
+// Per-deps (≈ per process) single-flight: concurrent callers for one account share one attempt.
+const inflightByDeps = new WeakMap<AccountsDeps, Map<string, Promise<RefreshResult>>>();
+
+/**
+ * Refreshes an account's tokens if due, at most one at a time per account across processes.
+ *
+ * One at a time: in-process callers share one promise; across processes a Redis lock (`SET NX PX`, released by
+ * compare-and-delete) serializes attempts, and a caller that finds it taken waits for the holder's result (the row's
+ * `tokenVersion` moving) instead of refreshing again. Every write is fenced in Postgres by
+ * `WHERE token_version = <version read under the lock>`, so even a holder whose lock expired cannot overwrite newer
+ * tokens (nor mark an account REAUTH_REQUIRED that someone else has refreshed).
+ *
+ * Rotation safety: the rotated refresh token and the access token are written in ONE compare-and-set statement
+ * (with the REFRESHED event) before anything else, retried a few times on database errors while the tokens are still
+ * in memory. Lifetimes come from TikTok's answer, never assumed.
+ *
+ * Failures: `invalid_grant` → REAUTH_REQUIRED at once (tokens wiped, event). Anything else (network, timeout, 5xx,
+ * 429, unexpected answers, and also permanent errors that are about the app rather than the account, like
+ * `invalid_client`) → recorded (`lastError`, `refreshFailureCount`, REFRESH_FAILED event), `nextRefreshAt` set to the
+ * next attempt with exponential backoff and jitter; the account stays ACTIVE.
+ *
+ * The lost-answer case: when TikTok rotated the token but the answer never arrived (timeout, dropped connection),
+ * the new refresh token exists only at TikTok and the stored one is spent: the next attempt gets `invalid_grant` and
+ * the account becomes REAUTH_REQUIRED, its REAUTH_REQUIRED event carrying the previous error so operators can tell.
+ * Nothing on our side can recover that token; the access token stays valid at TikTok until it expires, but it is
+ * wiped with the rest as the account must be connected again anyway.
+ */
+export function refreshAccount(deps: AccountsDeps, accountId: string, opts: RefreshOptions): Promise<RefreshResult> {
+  assertAccountId(accountId);
+  if (opts.force) return observed(deps, opts, doRefresh(deps, accountId, opts));
+  let flights = inflightByDeps.get(deps);
+  if (!flights) {
+    flights = new Map();
+    inflightByDeps.set(deps, flights);
+  }
+  const key = `${accountId}:${opts.minValidityMs ?? 'scheduled'}`;
+  const existing = flights.get(key);
+  if (existing) return existing;
+  const map = flights;
+  const promise = observed(deps, opts, doRefresh(deps, accountId, opts)).finally(() => map.delete(key));
+  map.set(key, promise);
+  return promise;
+}
+
+async function observed(deps: AccountsDeps, opts: RefreshOptions, p: Promise<RefreshResult>): Promise<RefreshResult> {
+  const result = await p;
+  try {
+    deps.observer?.refresh?.(result.outcome, opts.reason);
+  } catch {
+    // Metrics must never break a refresh.
+  }
+  return result;
+}
+
+/** Whether `row` needs a refresh now under `opts` (see {@link RefreshOptions.minValidityMs}). */
+export function needsRefresh(
+  row: TokenRow,
+  now: number,
+  s: TokenLifecycleSettings,
+  minValidityMs: number | undefined,
+): boolean {
+  const expires = row.accessTokenExpiresAt?.getTime();
+  if (expires === undefined) return true;
+  const lifetime = expires - row.tokensObtainedAt.getTime();
+  if (minValidityMs !== undefined) {
+    return expires - now <= Math.min(minValidityMs, Math.max(0, lifetime / 2));
+  }
+  // Scheduled: due at nextRefreshAt (a little early is fine: timers and clocks drift), and in any case once inside
+  // the lead, should nextRefreshAt be missing or wrong.
+  const due = row.nextRefreshAt?.getTime() ?? expires - refreshLeadMs(lifetime, s);
+  return now >= due - 1_000 || expires - now <= refreshLeadMs(lifetime, s) * (1 - s.jitterShare);
+}
+
+async function doRefresh(deps: AccountsDeps, accountId: string, opts: RefreshOptions): Promise<RefreshResult> {
+  const s = resolveLifecycleSettings(deps);
+  let row = await readTokenRow(deps, accountId);
+  if (!row) return { outcome: 'not_found', account: null };
+  if (row.status !== 'ACTIVE') return { outcome: 'inactive', account: row };
+  if (!opts.force && !needsRefresh(row, Date.now(), s, opts.minValidityMs)) return { outcome: 'not_due', account: row };
+
+  const seenVersion = row.tokenVersion;
+  const lockKey = refreshLockKey(deps.queuePrefix, accountId);
+  const deadline = Date.now() + s.lockWaitMs;
+  let lock: RedisLock | null = null;
+  for (;;) {
+    lock = await tryLock(deps.redis, lockKey, s.lockTtlMs);
+    if (lock) break;
+    // Someone else is refreshing this account: wait for their result rather than spend the refresh token twice.
+    if (Date.now() >= deadline) {
+      const retryAt = new Date(Date.now() + s.retryBaseMs);
+      return { outcome: 'busy', account: row, retryAt };
+    }
+    await sleep(50);
+    if ((await deps.redis.exists(lockKey)) === 1) continue;
+    const after = await readTokenRow(deps, accountId);
+    if (!after) return { outcome: 'not_found', account: null };
+    if (after.tokenVersion !== seenVersion) {
+      return { outcome: after.status === 'ACTIVE' ? 'refreshed_elsewhere' : 'inactive', account: after };
+    }
+    // Released without a new version: the holder failed. Take our own turn (the loop tries the lock again).
+  }
+
+  try {
+    row = await readTokenRow(deps, accountId);
+    if (!row) return { outcome: 'not_found', account: null };
+    if (row.status !== 'ACTIVE') return { outcome: 'inactive', account: row };
+    if (row.tokenVersion !== seenVersion && !needsRefresh(row, Date.now(), s, opts.minValidityMs)) {
+      return { outcome: 'refreshed_elsewhere', account: row };
+    }
+    if (!opts.force && !needsRefresh(row, Date.now(), s, opts.minValidityMs)) {
+      return { outcome: 'not_due', account: row };
+    }
+    return await refreshUnderLock(deps, row, opts, s);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function refreshUnderLock(
+  deps: AccountsDeps,
+  row: TokenRow,
+  opts: RefreshOptions,
+  s: TokenLifecycleSettings,
+): Promise<RefreshResult> {
+  if (!deps.tiktok) {
+    throw new AccountError(AccountErrorCode.TIKTOK_CLIENT_MISSING, 'Refreshing needs a TikTok client in AccountsDeps');
+  }
+  const aad = tokenAad(row);
+  let refreshToken: string;
+  try {
+    if (!row.refreshTokenCiphertext) throw new Error('no refresh token stored');
+    refreshToken = decryptToken(deps.keyring, row.refreshTokenCiphertext, aad);
+  } catch (error) {
+    // A missing key (keyring rotated too early) is an operator's fix, not the user's: keep the account, keep trying.
+    return recordFailure(deps, row, error, opts, s);
+  }
+
+  let tokens: TokenSet;
+  try {
+    tokens = await deps.tiktok.refresh(refreshToken, {
+      timeoutMs: Math.min(s.tiktokTimeoutMs, Math.floor(s.lockTtlMs / 3)),
+    });
+  } catch (error) {
+    if (isTikTokError(error, TikTokErrorCode.INVALID_GRANT)) return markReauthRequired(deps, row, error, opts);
+    return recordFailure(deps, row, error, opts, s);
+  }
+
+  const stored = await persistRefreshedTokens(deps, row, tokens, opts, s);
+  if (!stored) {
+    // Under the lock this means a reconnect or disconnect wrote the row meanwhile; their tokens win.
+    deps.logger?.error(
+      { accountId: row.id, tokenVersion: row.tokenVersion },
+      'refresh lost a race: the row changed while TikTok answered; the refreshed tokens were NOT stored',
+    );
+    return { outcome: 'lost_race', account: await readTokenRow(deps, row.id) };
+  }
+  await flagExpiringRefreshToken(deps, row.id, s).catch((err: unknown) =>
+    deps.logger?.warn({ err, accountId: row.id }, 'could not check the refresh token expiry'),
+  );
+  if (opts.schedule !== false && stored.nextRefreshAt) {
+    await scheduleRefresh(deps, { id: stored.id, nextRefreshAt: stored.nextRefreshAt }).catch((err: unknown) =>
+      // The reconciler restores the job from nextRefreshAt; the tokens are safe either way.
+      deps.logger?.warn({ err, accountId: row.id }, 'could not reschedule the refresh job'),
+    );
+  }
+  deps.logger?.info(
+    { accountId: row.id, reason: opts.reason, accessTokenExpiresAt: tokens.accessTokenExpiresAt },
+    'tokens refreshed',
+  );
+  return { outcome: 'refreshed', account: stored };
+}
+
+/** The compare-and-set write of rotated tokens, with its event, in one statement; null when the row moved on. */
+async function persistRefreshedTokens(
+  deps: AccountsDeps,
+  row: TokenRow,
+  tokens: TokenSet,
+  opts: RefreshOptions,
+  s: TokenLifecycleSettings,
+): Promise<TokenRow | null> {
+  const aad = tokenAad(row);
+  const accessCiphertext = encryptToken(deps.keyring, tokens.accessToken, aad);
+  const refreshCiphertext = encryptToken(deps.keyring, tokens.refreshToken, aad);
+  // The client counts expiries from when it sent the request: that is when these tokens were obtained.
+  const obtainedAt = new Date(tokens.accessTokenExpiresAt.getTime() - tokens.expiresIn * 1000);
+  const nextRefreshAt = computeNextRefreshAt({ obtainedAt, accessTokenExpiresAt: tokens.accessTokenExpiresAt }, s);
+  const data = JSON.stringify({
+    reason: opts.reason,
+    tokenVersion: row.tokenVersion + 1,
+    expiresIn: tokens.expiresIn,
+    refreshExpiresIn: tokens.refreshExpiresIn,
+    accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
+    nextRefreshAt: nextRefreshAt.toISOString(),
+    previousFailures: row.refreshFailureCount,
+  });
+  const scopes = tokens.scopes.length > 0 ? tokens.scopes : row.scopes;
+
+  // The new refresh token exists only in memory until this commits: retry database errors before giving up.
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const rows = await deps.prisma.$queryRaw<{ id: string }[]>`
+        WITH updated AS (
+          UPDATE social_accounts SET
+            access_token_ciphertext = ${accessCiphertext},
+            refresh_token_ciphertext = ${refreshCiphertext},
+            access_token_expires_at = ${tokens.accessTokenExpiresAt},
+            refresh_token_expires_at = ${tokens.refreshTokenExpiresAt},
+            tokens_obtained_at = ${obtainedAt},
+            scopes = ${scopes}::text[],
+            token_version = token_version + 1,
+            next_refresh_at = ${nextRefreshAt},
+            last_refreshed_at = now(),
+            refresh_failure_count = 0,
+            last_error = NULL,
+            last_error_at = NULL,
+            updated_at = now()
+          WHERE id = ${row.id}::uuid AND token_version = ${row.tokenVersion} AND status = 'ACTIVE'::"account_status"
+          RETURNING id
+        ), event AS (
+          INSERT INTO account_events (account_id, type, message, data, created_at)
+          SELECT id, 'REFRESHED'::"account_event_type", 'Tokens refreshed', ${data}::jsonb, now() FROM updated
+        )
+        SELECT id::text AS id FROM updated`;
+      if (rows.length === 0) return null;
+      return readTokenRow(deps, row.id);
+    } catch (error) {
+      lastError = error;
+      deps.logger?.error({ err: error, accountId: row.id, attempt }, 'storing refreshed tokens failed; retrying');
+      await sleep(200 * 2 ** attempt);
+    }
+  }
+  throw lastError;
+}
+
+function describeError(error: unknown): { code: string; message: string; status?: number; logId?: string } {
+  if (isTikTokError(error)) {
+    return {
+      code: error.code,
+      message: error.message,
+      ...(error.status !== undefined ? { status: error.status } : {}),
+      ...(error.logId !== undefined ? { logId: error.logId } : {}),
+    };
+  }
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { code: typeof code === 'string' ? code : error.name, message: error.message };
+  }
+  return { code: 'UNKNOWN', message: 'unknown error' };
+}
+
+async function markReauthRequired(
+  deps: AccountsDeps,
+  row: TokenRow,
+  error: TikTokError,
+  opts: RefreshOptions,
+): Promise<RefreshResult> {
+  const d = describeError(error);
+  const lastError = `${d.code}: TikTok refused the refresh token; the user has to connect the account again`;
+  const data = JSON.stringify({ ...d, reason: opts.reason, previousError: row.lastError });
+  const rows = await deps.prisma.$queryRaw<{ id: string }[]>`
+    WITH updated AS (
+      UPDATE social_accounts SET
+        status = 'REAUTH_REQUIRED'::"account_status",
+        access_token_ciphertext = NULL,
+        refresh_token_ciphertext = NULL,
+        token_version = token_version + 1,
+        next_refresh_at = NULL,
+        refresh_failure_count = refresh_failure_count + 1,
+        last_error = ${lastError},
+        last_error_at = now(),
+        updated_at = now()
+      WHERE id = ${row.id}::uuid AND token_version = ${row.tokenVersion} AND status = 'ACTIVE'::"account_status"
+      RETURNING id
+    ), event AS (
+      INSERT INTO account_events (account_id, type, message, data, created_at)
+      SELECT id, 'REAUTH_REQUIRED'::"account_event_type", 'TikTok refused the refresh token (invalid_grant)',
+        ${data}::jsonb, now()
+      FROM updated
+    )
+    SELECT id::text AS id FROM updated`;
+  const account = await readTokenRow(deps, row.id);
+  if (rows.length === 0) {
+    // Someone else wrote newer tokens meanwhile (possible only after a lock expiry): theirs stand.
+    return { outcome: account?.status === 'ACTIVE' ? 'refreshed_elsewhere' : 'inactive', account };
+  }
+  deps.logger?.warn({ accountId: row.id, logId: d.logId }, 'refresh token refused: account needs re-authorization');
+  return { outcome: 'reauth_required', account, error };
+}
+
+async function recordFailure(
+  deps: AccountsDeps,
+  row: TokenRow,
+  error: unknown,
+  opts: RefreshOptions,
+  s: TokenLifecycleSettings,
+): Promise<RefreshResult> {
+  const d = describeError(error);
+  const now = Date.now();
+  const failures = row.refreshFailureCount + 1;
+  const retryAfter = isTikTokError(error) ? error.retryAfterSeconds : undefined;
+  const retryAt = new Date(now + retryDelayMs(failures, s, retryAfter));
+  const expiresAt = row.accessTokenExpiresAt;
+  const expired = expiresAt !== null && expiresAt.getTime() <= now;
+  const lastError = expired
+    ? `ACCESS_TOKEN_EXPIRED: refresh failing since the access token expired at ${expiresAt.toISOString()} (${failures} failures); last: ${d.code}: ${d.message}`
+    : `${d.code}: ${d.message}`;
+  const data = JSON.stringify({
+    ...d,
+    reason: opts.reason,
+    failures,
+    retryAt: retryAt.toISOString(),
+    accessTokenExpired: expired,
+  });
+  const rows = await deps.prisma.$queryRaw<{ id: string }[]>`
+    WITH updated AS (
+      UPDATE social_accounts SET
+        refresh_failure_count = refresh_failure_count + 1,
+        last_error = ${lastError.slice(0, 1000)},
+        last_error_at = now(),
+        next_refresh_at = ${retryAt},
+        updated_at = now()
+      WHERE id = ${row.id}::uuid AND token_version = ${row.tokenVersion} AND status = 'ACTIVE'::"account_status"
+      RETURNING id
+    ), event AS (
+      INSERT INTO account_events (account_id, type, message, data, created_at)
+      SELECT id, 'REFRESH_FAILED'::"account_event_type", ${`Refresh failed: ${d.code}`}, ${data}::jsonb, now()
+      FROM updated
+    )
+    SELECT id::text AS id FROM updated`;
+  const account = await readTokenRow(deps, row.id);
+  if (rows.length === 0) {
+    return { outcome: account?.status === 'ACTIVE' ? 'refreshed_elsewhere' : 'inactive', account };
+  }
+  deps.logger?.warn(
+    { accountId: row.id, code: d.code, failures, retryAt, accessTokenExpired: expired },
+    'token refresh failed; will retry',
+  );
+  if (opts.schedule !== false) {
+    await scheduleRefresh(deps, { id: row.id, nextRefreshAt: retryAt }).catch((err: unknown) =>
+      deps.logger?.warn({ err, accountId: row.id }, 'could not reschedule the refresh job'),
+    );
+  }
+  return { outcome: 'failed', account, error, retryAt };
+}
+
+/**
+ * Records a REFRESH_TOKEN_EXPIRING event when the account's refresh token expires within
+ * `refreshTokenWarningSeconds`, once per refresh token (keyed on `tokenVersion`, which every token write bumps).
+ * TikTok's refresh tokens eventually expire for good; the user then has to connect again, and this is the warning.
+ */
+export async function flagExpiringRefreshToken(
+  deps: AccountsDeps,
+  accountId: string,
+  s: Pick<TokenLifecycleSettings, 'refreshTokenWarningSeconds'> = resolveLifecycleSettings(deps),
+): Promise<boolean> {
+  const inserted = await deps.prisma.$executeRaw`
+    INSERT INTO account_events (account_id, type, message, data, created_at)
+    SELECT a.id, 'REFRESH_TOKEN_EXPIRING'::"account_event_type",
+      'The refresh token expires soon: the user will have to connect the account again',
+      jsonb_build_object('tokenVersion', a.token_version, 'refreshTokenExpiresAt', a.refresh_token_expires_at),
+      now()
+    FROM social_accounts a
+    WHERE a.id = ${accountId}::uuid
+      AND a.status = 'ACTIVE'::"account_status"
+      AND a.refresh_token_expires_at < now() + make_interval(secs => ${s.refreshTokenWarningSeconds})
+      AND NOT EXISTS (
+        SELECT 1 FROM account_events e
+        WHERE e.account_id = a.id AND e.type = 'REFRESH_TOKEN_EXPIRING'::"account_event_type"
+          AND (e.data->>'tokenVersion')::int = a.token_version
+      )`;
+  return inserted > 0;
+}
+
+/** A valid access token for an upstream app. */
+export interface FreshAccessToken {
+  accessToken: string;
+  expiresAt: Date;
+  openId: string;
+  scopes: string[];
+  /** True when this request's refresh (or one it waited for) produced the token. */
+  refreshed: boolean;
+}
+
+/**
+ * A valid access token for the account, refreshed first when it expires within `minValidityMs` (default
+ * `minValiditySeconds`, capped at half the token's lifetime), sharing the one-at-a-time refresh with the worker.
+ * When the refresh fails but the current token has not expired yet, the current token is returned.
+ *
+ * @throws {AccountError} `ACCOUNT_INVALID_ID`, `ACCOUNT_NOT_FOUND`, `ACCOUNT_REAUTH_REQUIRED`, `ACCOUNT_DISCONNECTED`,
+ *   `ACCOUNT_REFRESH_UNAVAILABLE` (expired and TikTok unreachable; retry later).
+ */
+export async function getFreshAccessToken(
+  deps: AccountsDeps,
+  accountId: string,
+  opts: { minValidityMs?: number } = {},
+): Promise<FreshAccessToken> {
+  assertAccountId(accountId);
+  const s = resolveLifecycleSettings(deps);
+  const minValidityMs = opts.minValidityMs ?? s.minValiditySeconds * 1000;
+  const result = await refreshAccount(deps, accountId, { reason: 'on-demand', minValidityMs });
+  const row = result.account;
+  if (!row) throw new AccountError(AccountErrorCode.NOT_FOUND, 'Account not found');
+  if (row.status === 'REAUTH_REQUIRED') {
+    throw new AccountError(AccountErrorCode.REAUTH_REQUIRED, 'The account needs to be connected again');
+  }
+  if (row.status === 'DISCONNECTED') {
+    throw new AccountError(AccountErrorCode.DISCONNECTED, 'The account is disconnected');
+  }
+  const expiresAt = row.accessTokenExpiresAt;
+  if (!row.accessTokenCiphertext || !expiresAt || expiresAt.getTime() <= Date.now()) {
+    throw new AccountError(
+      AccountErrorCode.REFRESH_UNAVAILABLE,
+      'The access token has expired and TikTok could not refresh it right now; retry later',
+      { cause: result.error },
+    );
+  }
+  const accessToken = decryptToken(deps.keyring, row.accessTokenCiphertext, tokenAad(row));
+  return {
+    accessToken,
+    expiresAt,
+    openId: row.openId,
+    scopes: row.scopes,
+    refreshed: result.outcome === 'refreshed' || result.outcome === 'refreshed_elsewhere',
+  };
+}
