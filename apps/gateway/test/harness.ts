@@ -13,7 +13,7 @@ import { type SandboxHandle, startSandbox } from '@ttc/tiktok-sandbox';
 import { Worker } from 'bullmq';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Redis } from 'ioredis';
-import { buildGateway } from '../src/app.js';
+import { buildGateway, gatewayLoggerOptions } from '../src/app.js';
 
 export const API_KEY = `gw_test_${'k'.repeat(32)}`;
 export const RETURN_TO = 'https://app.example.com/settings/tiktok';
@@ -21,6 +21,8 @@ export const PUBLIC_URL = 'http://gateway.test';
 
 export interface HarnessOptions {
   env?: Record<string, string>;
+  /** When given, the gateway logs with its production logger options and every line lands here. */
+  logLines?: string[];
 }
 
 export interface Harness {
@@ -155,7 +157,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     queues,
     tiktok,
     keyring,
-    logger: false,
+    logger: options.logLines
+      ? {
+          ...(gatewayLoggerOptions({ ...config, logLevel: 'info' }) as object),
+          stream: { write: (line: string) => options.logLines?.push(line) },
+        }
+      : false,
     now: () => Date.now() + offset,
   });
   await app.ready();
