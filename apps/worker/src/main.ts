@@ -4,9 +4,11 @@ import { describeConfig, loadConfig } from '@ttc/config';
 import { parseKeyring } from '@ttc/crypto';
 import { createPrismaClient } from '@ttc/db';
 import { createQueues, createRedisConnection } from '@ttc/queue';
+import { createTikTokClient } from '@ttc/tiktok';
 import { startMonitoringServer } from './http.js';
 import { createLogger } from './logger.js';
 import { createWorkerMetrics } from './metrics.js';
+import { type Reconciler, startReconciler } from './reconciler.js';
 import { missingTables, waitForSchema } from './schema-check.js';
 import { buildWorker } from './worker.js';
 
@@ -52,9 +54,18 @@ const accounts: AccountsDeps = {
   queuePrefix: config.queuePrefix,
   logger,
   refreshLeadSeconds: config.refreshLeadSeconds,
+  tiktok: createTikTokClient({
+    clientKey: config.tiktok.clientKey,
+    clientSecret: config.tiktok.clientSecret,
+    authUrl: config.tiktok.authUrl,
+    apiUrl: config.tiktok.apiUrl,
+    timeoutMs: config.tiktok.timeoutMs,
+  }),
+  lifecycle: { tiktokTimeoutMs: config.tiktok.timeoutMs },
 };
 
 let built: ReturnType<typeof buildWorker> | undefined;
+let reconciler: Reconciler | undefined;
 let shuttingDown = false;
 
 async function shutdown(signal: string): Promise<void> {
@@ -68,6 +79,9 @@ async function shutdown(signal: string): Promise<void> {
   monitoring.markNotReady('shutting down');
   await monitoring.close().catch((err: unknown) => logger.error({ err }, 'closing the HTTP server failed'));
 
+  if (reconciler) {
+    await reconciler.stop().catch((err: unknown) => logger.error({ err }, 'stopping the reconciler failed'));
+  }
   if (built) {
     logger.info({ inFlight: built.inFlight() }, 'shutdown 2/4: stopping workers, waiting for in-flight jobs');
     const result = await built.close();
@@ -104,4 +118,11 @@ if (!shuttingDown) {
     { queues: built.workers.map((w) => w.name), concurrency: config.workerConcurrency, prefix: config.queuePrefix },
     'worker started',
   );
+  // At start (Redis may have lost everything while we were down) and then periodically.
+  reconciler = startReconciler({
+    accounts,
+    intervalMs: config.reconcileIntervalSeconds * 1000,
+    logger,
+    metrics,
+  });
 }

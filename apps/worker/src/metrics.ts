@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The worker's Prometheus metrics, in their own registry (tests build several side by side). */
 export interface WorkerMetrics {
@@ -9,6 +9,14 @@ export interface WorkerMetrics {
   jobsFailed: Counter<'queue' | 'retry'>;
   /** Processing time of each attempt, per queue and status (`completed`, `failed`). */
   jobDuration: Histogram<'queue' | 'status'>;
+  /** Refresh attempts by result (`refreshed`, `not_due`, `failed`, `reauth_required`, ...) and reason. */
+  refreshOutcomes: Counter<'result' | 'reason'>;
+  /** ACTIVE accounts whose access token has expired (refresh failing past expiry), as of the last reconciler pass. */
+  accessTokenExpired: Gauge;
+  /** Refresh jobs the reconciler had to restore (Redis lost them), per kind (`missing`, `failed`). */
+  reconcileRestored: Counter<'kind'>;
+  /** When the last reconciler pass finished (seconds since the epoch). */
+  reconcileLastRun: Gauge;
 }
 
 export interface CreateWorkerMetricsOptions {
@@ -40,6 +48,28 @@ export function createWorkerMetrics(options: CreateWorkerMetricsOptions = {}): W
       labelNames: ['queue', 'status'],
       // Connection upserts take milliseconds; TikTok calls (refresh, revoke) up to the client timeout.
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    refreshOutcomes: new Counter({
+      name: 'ttc_worker_token_refresh_total',
+      help: 'Token refresh attempts by result and reason.',
+      labelNames: ['result', 'reason'],
+      registers: [registry],
+    }),
+    accessTokenExpired: new Gauge({
+      name: 'ttc_accounts_access_token_expired',
+      help: 'ACTIVE accounts whose access token has expired while their refresh keeps failing (last reconciler pass).',
+      registers: [registry],
+    }),
+    reconcileRestored: new Counter({
+      name: 'ttc_worker_reconcile_restored_total',
+      help: 'Refresh jobs restored by the reconciler, per kind (missing, failed).',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    reconcileLastRun: new Gauge({
+      name: 'ttc_worker_reconcile_last_run_timestamp_seconds',
+      help: 'When the last reconciler pass finished.',
       registers: [registry],
     }),
   };

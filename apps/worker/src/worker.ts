@@ -1,10 +1,12 @@
-import type { AccountsDeps } from '@ttc/accounts';
-import { QueueNames } from '@ttc/queue';
-import { type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
+import { type AccountsDeps, RefreshRescheduled } from '@ttc/accounts';
+import { type QueueName, QueueNames } from '@ttc/queue';
+import { DelayedError, type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from './metrics.js';
 import { accountConnectedProcessor } from './processors/account-connected.js';
+import { accountRevokeProcessor } from './processors/account-revoke.js';
+import { tokenRefreshProcessor } from './processors/token-refresh.js';
 
 export interface WorkerDeps {
   accounts: AccountsDeps;
@@ -23,6 +25,8 @@ export interface WorkerDeps {
   closeTimeoutMs?: number;
   /** Extra BullMQ worker options (tests shorten lock durations). */
   workerOptions?: Partial<WorkerOptions>;
+  /** Queues to process; default all three. */
+  queues?: readonly QueueName[];
 }
 
 export interface CloseResult {
@@ -44,10 +48,18 @@ export interface BuiltWorker {
   close(): Promise<CloseResult>;
 }
 
-type Processor = (job: Job) => Promise<unknown>;
+type Processor = (job: Job, token?: string) => Promise<unknown>;
 
 /** Creates the BullMQ workers of every queue this app processes (they start at once) and returns their handle. */
 export function buildWorker(deps: WorkerDeps): BuiltWorker {
+  const metrics = deps.metrics;
+  const accounts: AccountsDeps =
+    metrics && !deps.accounts.observer
+      ? {
+          ...deps.accounts,
+          observer: { refresh: (result, reason) => metrics.refreshOutcomes.inc({ result, reason }) },
+        }
+      : deps.accounts;
   const inFlight = new Map<string, { job: Job; token: string | undefined }>();
   const closeTimeoutMs = deps.closeTimeoutMs ?? 20_000;
 
@@ -57,12 +69,20 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
     const log = deps.logger.child({ queue, jobId: job.id, attempt: job.attemptsMade + 1 });
     const stopTimer = deps.metrics?.jobDuration.startTimer({ queue });
     try {
-      const result = await processor(job);
+      const result = await processor(job, token);
       stopTimer?.({ status: 'completed' });
       deps.metrics?.jobsProcessed.inc({ queue });
       log.debug('job completed');
       return result;
     } catch (error) {
+      if (error instanceof DelayedError || (error as Error | undefined)?.name === 'DelayedError') {
+        // The job moved itself to its next run (the refresh job's normal end): not a failure.
+        stopTimer?.({ status: 'completed' });
+        deps.metrics?.jobsProcessed.inc({ queue });
+        const next = error instanceof RefreshRescheduled ? error : undefined;
+        log.debug({ outcome: next?.outcome, nextRunAt: next?.nextRunAt }, 'job rescheduled');
+        throw error;
+      }
       stopTimer?.({ status: 'failed' });
       const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       deps.metrics?.jobsFailed.inc({ queue, retry: final ? 'false' : 'true' });
@@ -85,7 +105,13 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
     return worker;
   };
 
-  const workers = [make(QueueNames.accountConnected, accountConnectedProcessor(deps.accounts))];
+  const processors: Record<QueueName, Processor> = {
+    [QueueNames.accountConnected]: accountConnectedProcessor(accounts),
+    [QueueNames.tokenRefresh]: tokenRefreshProcessor(accounts),
+    [QueueNames.accountRevoke]: accountRevokeProcessor(accounts),
+  };
+  const wanted = deps.queues ?? [QueueNames.accountConnected, QueueNames.tokenRefresh, QueueNames.accountRevoke];
+  const workers = wanted.map((queue) => make(queue, processors[queue]));
 
   let closing: Promise<CloseResult> | undefined;
   const close = async (): Promise<CloseResult> => {

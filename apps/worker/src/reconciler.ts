@@ -1,0 +1,66 @@
+import { type AccountsDeps, type ReconcileReport, reconcileRefreshJobs } from '@ttc/accounts';
+import type { Logger } from 'pino';
+import type { WorkerMetrics } from './metrics.js';
+
+export interface ReconcilerOptions {
+  accounts: AccountsDeps;
+  /** Time between passes (`config.reconcileIntervalSeconds`). */
+  intervalMs: number;
+  logger: Logger;
+  metrics?: WorkerMetrics;
+  pageSize?: number;
+}
+
+export interface Reconciler {
+  /** Runs a pass now (or joins the one running); null when another worker holds the reconciler lock. */
+  runNow(): Promise<ReconcileReport | null>;
+  /** Stops the timer and waits for a running pass. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the refresh reconciler at start and then every `intervalMs`, never two passes at once in this process (and,
+ * through its Redis lock, one at a time across workers). Errors are logged and the next pass tries again.
+ */
+export function startReconciler(options: ReconcilerOptions): Reconciler {
+  let running: Promise<ReconcileReport | null> | undefined;
+  let stopped = false;
+
+  const runNow = () => {
+    running ??= (async () => {
+      try {
+        const report = await reconcileRefreshJobs(options.accounts, { pageSize: options.pageSize });
+        if (report) {
+          options.metrics?.reconcileRestored.inc({ kind: 'missing' }, report.added);
+          options.metrics?.reconcileRestored.inc({ kind: 'failed' }, report.replacedFailed);
+          options.metrics?.accessTokenExpired.set(report.accessTokenExpired);
+          options.metrics?.reconcileLastRun.set(Date.now() / 1000);
+        } else {
+          options.logger.debug('reconciler lock held by another worker; skipping this pass');
+        }
+        return report;
+      } catch (err) {
+        options.logger.error({ err }, 'reconciler pass failed; the next one retries');
+        return null;
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  };
+
+  void runNow();
+  const timer = setInterval(() => {
+    if (!stopped) void runNow();
+  }, options.intervalMs);
+  timer.unref();
+
+  return {
+    runNow,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
