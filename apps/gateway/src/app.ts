@@ -8,9 +8,9 @@ import type { TikTokClient } from '@ttc/tiktok';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { GatewayContext, RouteOptions } from './context.js';
-import { accessLog } from './plugins/access-log.js';
 import { cookies } from './plugins/cookies.js';
 import { errorHandling } from './plugins/error-handler.js';
+import { GatewayLogController } from './plugins/log-controller.js';
 import { GatewayMetrics, metricsPlugin } from './plugins/metrics.js';
 import { rateLimits } from './plugins/rate-limit.js';
 import { securityHeaders } from './plugins/security-headers.js';
@@ -81,8 +81,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   const { config } = deps;
   const app = Fastify({
     logger: deps.logger ?? gatewayLoggerOptions(config),
-    // Replaced by plugins/access-log.ts: one line per request instead of two.
-    disableRequestLogging: true,
+    logController: new GatewayLogController(),
     trustProxy: deps.trustProxy ?? false,
     bodyLimit: 64 * 1024,
     // Connect session ids are 46 characters; anything much longer is not a route of ours.
@@ -120,7 +119,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     .map((u) => u.origin);
 
   await app.register(errorHandling);
-  await app.register(accessLog);
   await app.register(securityHeaders, {
     https,
     extraImageOrigins: [...new Set(httpOrigins)],
