@@ -2,7 +2,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { encryptToken, type Keyring } from '@ttc/crypto';
 import type { AccountConnectedPayload } from '@ttc/queue';
+import { createPkcePair, type TokenSet } from '@ttc/tiktok';
 import { tokenAad } from './aad.js';
+import { applyConnection } from './connect.js';
+import type { AccountsDeps } from './deps.js';
 
 export interface TestConnection {
   payload: AccountConnectedPayload;
@@ -45,4 +48,58 @@ export function makeTestConnection(
     refreshTokenCiphertext: encryptToken(keyring, refreshToken, aad),
   };
   return { payload, accessToken, refreshToken };
+}
+
+/** The part of the sandbox's control API {@link connectThroughTikTok} needs. */
+export interface CodeMinter {
+  mintCode(p: {
+    openId: string;
+    redirectUri: string;
+    scopes?: string[];
+    codeChallenge?: string;
+  }): Promise<{ code: string; scopes: string }>;
+}
+
+/**
+ * Connects `openId` for `userId` the way the gateway does, minus the browser: a code minted by the sandbox, a real
+ * exchange through `deps.tiktok` (PKCE), tokens encrypted with {@link tokenAad}, then `applyConnection` (which
+ * schedules the refresh). Returns the account id and the clear tokens TikTok issued.
+ */
+export async function connectThroughTikTok(
+  deps: AccountsDeps,
+  sandbox: CodeMinter,
+  p: { userId?: string; openId: string; scopes?: string[] },
+): Promise<{ accountId: string; tokens: TokenSet; userId: string }> {
+  if (!deps.tiktok) throw new Error('connectThroughTikTok needs deps.tiktok');
+  const userId = p.userId ?? `user-${randomUUID()}`;
+  const redirectUri = 'https://app.example.test/auth/tiktok/callback';
+  const pkce = createPkcePair();
+  const { code } = await sandbox.mintCode({
+    openId: p.openId,
+    redirectUri,
+    scopes: p.scopes ?? ['user.info.basic', 'video.list'],
+    codeChallenge: pkce.challenge,
+  });
+  const obtainedAt = new Date();
+  const tokens = await deps.tiktok.exchangeCode({ code, redirectUri, codeVerifier: pkce.verifier });
+  const aad = tokenAad({ userId, openId: tokens.openId });
+  const outcome = await applyConnection(deps, {
+    version: 1,
+    connectionId: randomUUID(),
+    connectSessionId: `cs_${randomUUID()}`,
+    userId,
+    platform: 'TIKTOK',
+    openId: tokens.openId,
+    unionId: null,
+    displayName: 'Sandbox Account',
+    username: null,
+    avatarUrl: null,
+    scopes: tokens.scopes,
+    accessTokenCiphertext: encryptToken(deps.keyring, tokens.accessToken, aad),
+    refreshTokenCiphertext: encryptToken(deps.keyring, tokens.refreshToken, aad),
+    accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
+    refreshTokenExpiresAt: tokens.refreshTokenExpiresAt.toISOString(),
+    obtainedAt: obtainedAt.toISOString(),
+  });
+  return { accountId: outcome.accountId, tokens, userId };
 }
