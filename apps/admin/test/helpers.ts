@@ -75,8 +75,8 @@ export async function seedAccounts(prisma: PrismaClient, count: number, start = 
      SELECT gen_random_uuid(), 'user-' || (i % 10), 'open-' || i, 'Creator ' || i, 'creator_' || i,
        ARRAY['user.info.basic'],
        (CASE WHEN i % 10 = 0 THEN 'DISCONNECTED' WHEN i % 10 = 1 THEN 'REAUTH_REQUIRED' ELSE 'ACTIVE' END)::account_status,
-       CASE WHEN i % 10 > 1 THEN 'v1.k1.secret-access-' || i ELSE NULL END,
-       CASE WHEN i % 10 > 1 THEN 'v1.k1.secret-refresh-' || i ELSE NULL END,
+       CASE WHEN i % 10 > 1 THEN 'v1.k1.AAAA.secret-access-' || i ELSE NULL END,
+       CASE WHEN i % 10 > 1 THEN 'v1.k1.AAAA.secret-refresh-' || i ELSE NULL END,
        now() + interval '1 day', timestamp '2026-01-01' + (i / 3) * interval '1 second', now(),
        timestamp '2026-01-01' + (i / 3) * interval '1 second'
      FROM generate_series($1::int, $2::int) AS i`,

@@ -1,6 +1,6 @@
 import { jobIds, QueueNames } from '@ttc/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gql, seedAccounts, startTestAdmin, type TestAdmin } from './helpers.js';
+import { ADMIN_TOKEN, gql, seedAccounts, startTestAdmin, type TestAdmin } from './helpers.js';
 
 let admin: TestAdmin;
 const idOf = async (openId: string) => {
@@ -37,6 +37,17 @@ describe('disconnectAccount', () => {
     const [row] = await admin.db.prisma.$queryRaw<{ a: string | null; r: string | null }[]>`
       SELECT access_token_ciphertext AS a, refresh_token_ciphertext AS r FROM social_accounts WHERE id = ${id}::uuid`;
     expect(row).toEqual({ a: null, r: null });
+    // The revoke at TikTok is queued, and the dashboard shows the job without its token ciphertext.
+    expect((await admin.queues.accountRevoke.getJobCounts('waiting')).waiting).toBe(1);
+    const dashboard = await admin.app.inject({
+      method: 'GET',
+      url: '/queues/api/queues?activeQueue=account.revoke&status=waiting&page=1',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(dashboard.statusCode).toBe(200);
+    expect(dashboard.body).toContain(id);
+    expect(dashboard.body).toContain('[redacted]');
+    expect(dashboard.body).not.toContain('secret-access');
   });
 
   it('is idempotent', async () => {

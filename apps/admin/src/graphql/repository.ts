@@ -85,11 +85,15 @@ function whereClause(filter: AccountFilter, after?: KeysetPosition): Prisma.Sql 
 export class AccountsRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
-  /** `limit` rows in `(createdAt desc, id desc)` order after `after`. Ask for one more than the page to learn hasNextPage. */
+  /**
+   * `limit` rows in `(createdAt desc, id desc)` order after `after`. Ask for one more than the page to learn
+   * hasNextPage. ORDER BY names the table's columns: a bare `id` would mean the `id::text` output column, sorting
+   * text and keeping Postgres from walking an index.
+   */
   page(filter: AccountFilter, limit: number, after?: KeysetPosition): Promise<AccountRow[]> {
     return this.prisma.$queryRaw<AccountRow[]>`
       SELECT ${ACCOUNT_COLUMNS} FROM social_accounts ${whereClause(filter, after)}
-      ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
+      ORDER BY social_accounts.created_at DESC, social_accounts.id DESC LIMIT ${limit}`;
   }
 
   async count(filter: AccountFilter): Promise<number> {
