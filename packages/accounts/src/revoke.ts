@@ -44,8 +44,10 @@ export async function revokeAccountToken(deps: AccountsDeps, payload: AccountRev
   if (!deps.tiktok) {
     throw new AccountError(AccountErrorCode.TIKTOK_CLIENT_MISSING, 'Revoking needs a TikTok client in AccountsDeps');
   }
+  // FOR SHARE: the disconnect enqueues this job before its transaction commits and holds the row lock until then;
+  // waiting on that lock means we read the committed outcome (disconnected, or rolled back and still ACTIVE).
   const [row] = await deps.prisma.$queryRaw<RevokeRow[]>`
-    SELECT status::text AS status, token_version FROM social_accounts WHERE id = ${payload.accountId}::uuid`;
+    SELECT status::text AS status, token_version FROM social_accounts WHERE id = ${payload.accountId}::uuid FOR SHARE`;
   const version = payload.tokenVersion;
   if (row && (row.status !== 'DISCONNECTED' || (version !== undefined && row.token_version !== version))) {
     await recordEvent(

@@ -1,0 +1,323 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AccountsDeps,
+  applyConnection,
+  disconnectAccount,
+  readTokenRow,
+  refreshAccount,
+  tokenAad,
+} from '@ttc/accounts';
+import { connectThroughTikTok, makeTestConnection } from '@ttc/accounts/testing';
+import { decryptToken, generateKeyringEntry, parseKeyring } from '@ttc/crypto';
+import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
+import { createQueues, createRedisConnection, jobIds, type Queues } from '@ttc/queue';
+import { createTikTokClient } from '@ttc/tiktok';
+import { type SandboxHandle, startSandbox } from '@ttc/tiktok-sandbox';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createWorkerMetrics } from '../src/metrics.js';
+import { startReconciler } from '../src/reconciler.js';
+import { type BuiltWorker, buildWorker } from '../src/worker.js';
+import { deleteKeys } from './helpers.js';
+
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const keyring = parseKeyring(generateKeyringEntry());
+const logger = pino({ level: 'silent' });
+let db: TestDatabase;
+let sandbox: SandboxHandle;
+
+/** One simulated worker process: its own connections, queues, deps (and so its own single-flight map). */
+interface Proc {
+  deps: AccountsDeps;
+  queues: Queues;
+  connections: Redis[];
+  built?: BuiltWorker;
+}
+
+let prefix: string;
+let procs: Proc[] = [];
+
+function makeProc(): Proc {
+  const redis = createRedisConnection(redisUrl, 'client', 'lifecycle-worker-test');
+  const producer = createRedisConnection(redisUrl, 'producer', 'lifecycle-worker-test');
+  const queues = createQueues({ connection: producer, prefix });
+  const deps: AccountsDeps = {
+    prisma: db.prisma,
+    keyring,
+    redis,
+    queues,
+    queuePrefix: prefix,
+    tiktok: createTikTokClient({
+      clientKey: sandbox.clientKey,
+      clientSecret: sandbox.clientSecret,
+      authUrl: sandbox.authUrl,
+      apiUrl: sandbox.url,
+      timeoutMs: 3_000,
+    }),
+    lifecycle: { retryBaseMs: 200, retryMaxMs: 2_000 },
+  };
+  const proc: Proc = { deps, queues, connections: [redis, producer] };
+  procs.push(proc);
+  return proc;
+}
+
+function startWorker(proc: Proc): BuiltWorker {
+  const connection = createRedisConnection(redisUrl, 'worker', 'lifecycle-worker-test');
+  proc.connections.push(connection);
+  proc.built = buildWorker({
+    accounts: proc.deps,
+    connection,
+    prefix,
+    concurrency: 10,
+    logger,
+    metrics: createWorkerMetrics({ defaultMetrics: false }),
+    closeTimeoutMs: 5_000,
+  });
+  return proc.built;
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function eventsOf(accountId: string) {
+  return db.prisma.accountEvent.findMany({ where: { accountId }, orderBy: { id: 'asc' } });
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolSize: 10 });
+  sandbox = await startSandbox({ port: 0 });
+});
+
+afterAll(async () => {
+  await sandbox?.close();
+  await db?.drop();
+});
+
+beforeEach(async () => {
+  // Each test its own queues: jobs of earlier tests (whose sandbox tokens were reset) never run here.
+  prefix = `test-${randomUUID()}`;
+  procs = [];
+  await sandbox.control.reset();
+});
+
+afterEach(async () => {
+  for (const proc of procs) await proc.built?.close();
+  const first = procs[0];
+  if (first) {
+    for (const queue of first.queues.all()) await queue.obliterate({ force: true }).catch(() => undefined);
+    await deleteKeys(first.connections[0] as Redis, prefix);
+  }
+  for (const proc of procs) {
+    await proc.queues.close();
+    for (const c of proc.connections) c.disconnect();
+  }
+});
+
+describe('token.refresh worker', () => {
+  it('refreshes a 5-second token before expiry several times in a row, always with the rotated refresh token', async () => {
+    const proc = makeProc();
+    await sandbox.control.setLifetimes({ accessTokenTtlSeconds: 5 });
+    const { accountId, tokens } = await connectThroughTikTok(proc.deps, sandbox.control, { openId: 'sbx-open-ava' });
+    startWorker(proc);
+
+    await waitFor(
+      '4 refreshes',
+      async () => (await eventsOf(accountId)).filter((e) => e.type === 'REFRESHED').length >= 4,
+      25_000,
+    );
+
+    const calls = await sandbox.control.calls({ endpoint: 'refresh', openId: 'sbx-open-ava' });
+    expect(calls.length).toBeGreaterThanOrEqual(4);
+    for (const call of calls) {
+      expect(call).toMatchObject({ status: 200 });
+      expect(call.refreshTokenReused).not.toBe(true);
+      expect(call.error).toBeUndefined();
+    }
+    // Each refresh happened before the access token it replaced expired.
+    const refreshed = (await eventsOf(accountId)).filter((e) => e.type === 'REFRESHED');
+    let previousExpiry = tokens.accessTokenExpiresAt.getTime();
+    for (const event of refreshed) {
+      expect(event.createdAt.getTime()).toBeLessThan(previousExpiry);
+      previousExpiry = new Date((event.data as { accessTokenExpiresAt: string }).accessTokenExpiresAt).getTime();
+    }
+    const row = await readTokenRow(proc.deps, accountId);
+    expect(row?.status).toBe('ACTIVE');
+    // The stored token is TikTok's newest: the sandbox accepts it.
+    const stored = decryptToken(keyring, row?.accessTokenCiphertext ?? '', tokenAad(row ?? { userId: '', openId: '' }));
+    await expect(proc.deps.tiktok?.getUserInfo(stored)).resolves.toMatchObject({ openId: 'sbx-open-ava' });
+  });
+
+  it('two workers at once, with duplicate triggers, never refresh the same account twice for one expiry', async () => {
+    const a = makeProc();
+    const b = makeProc();
+    await sandbox.control.setLifetimes({ accessTokenTtlSeconds: 5 });
+    const openIds = ['sbx-open-ben', 'sbx-open-chloe', 'sbx-open-dev'];
+    const accounts: { openId: string; accountId: string }[] = [];
+    for (const openId of openIds) {
+      accounts.push({ openId, ...(await connectThroughTikTok(a.deps, sandbox.control, { openId })) });
+    }
+    startWorker(a);
+    startWorker(b);
+    const reconcilers = [a, b].map((p) => startReconciler({ accounts: p.deps, intervalMs: 500, logger }));
+
+    // Both "processes" also keep asking for a scheduled refresh of every account, as duplicate jobs would.
+    const stopAt = Date.now() + 12_000;
+    const nudges = [a, b].map(async (p) => {
+      while (Date.now() < stopAt) {
+        await Promise.all(accounts.map((acc) => refreshAccount(p.deps, acc.accountId, { reason: 'scheduled' })));
+        await sleep(150);
+      }
+    });
+    await Promise.all(nudges);
+    for (const r of reconcilers) await r.stop();
+
+    for (const acc of accounts) {
+      const calls = await sandbox.control.calls({ endpoint: 'refresh', openId: acc.openId });
+      expect(calls.every((c) => c.status === 200 && c.refreshTokenReused !== true)).toBe(true);
+      const refreshed = (await eventsOf(acc.accountId)).filter((e) => e.type === 'REFRESHED');
+      // 12 s of 5-second tokens refreshed ~1.25 s before expiry: about 3 refreshes, never two per token.
+      expect(refreshed.length).toBe(calls.length);
+      expect(refreshed.length).toBeGreaterThanOrEqual(2);
+      expect(refreshed.length).toBeLessThanOrEqual(5);
+      for (let i = 1; i < refreshed.length; i++) {
+        const gap = (refreshed[i]?.createdAt.getTime() ?? 0) - (refreshed[i - 1]?.createdAt.getTime() ?? 0);
+        expect(gap).toBeGreaterThan(2_500);
+      }
+      expect((await readTokenRow(a.deps, acc.accountId))?.status).toBe('ACTIVE');
+    }
+  });
+
+  it('invalid_grant → REAUTH_REQUIRED with one call and no retries; the job ends', async () => {
+    const proc = makeProc();
+    const { accountId } = await connectThroughTikTok(proc.deps, sandbox.control, { openId: 'sbx-open-emi' });
+    await sandbox.control.injectFailure({
+      endpoint: 'refresh',
+      kind: 'invalid_grant',
+      times: Number.POSITIVE_INFINITY,
+    });
+    startWorker(proc);
+    const job = await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
+    await job?.promote(); // the admin's "refresh now"
+
+    await waitFor(
+      'REAUTH_REQUIRED',
+      async () => (await readTokenRow(proc.deps, accountId))?.status === 'REAUTH_REQUIRED',
+    );
+    await sleep(1_500);
+
+    expect(await sandbox.control.calls({ endpoint: 'refresh', openId: 'sbx-open-emi' })).toHaveLength(1);
+    expect(await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId))).toBeUndefined();
+    const row = await readTokenRow(proc.deps, accountId);
+    expect(row).toMatchObject({ accessTokenCiphertext: null, refreshTokenCiphertext: null });
+    expect((await eventsOf(accountId)).filter((e) => e.type === 'REAUTH_REQUIRED')).toHaveLength(1);
+  });
+
+  it('injected 5xx and 429 → retried with backoff, then success; the account stays ACTIVE throughout', async () => {
+    const proc = makeProc();
+    const { accountId } = await connectThroughTikTok(proc.deps, sandbox.control, { openId: 'sbx-open-zoe' });
+    await sandbox.control.injectFailure({ endpoint: 'refresh', kind: 'http_500', times: 2 });
+    await sandbox.control.injectFailure({ endpoint: 'refresh', kind: 'rate_limit' });
+    startWorker(proc);
+    await (await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId)))?.promote();
+
+    await waitFor(
+      'a successful refresh',
+      async () => (await eventsOf(accountId)).some((e) => e.type === 'REFRESHED'),
+      15_000,
+    );
+
+    const calls = await sandbox.control.calls({ endpoint: 'refresh', openId: 'sbx-open-zoe' });
+    expect(calls.map((c) => c.status)).toEqual([500, 500, 429, 200]);
+    const types = (await eventsOf(accountId)).map((e) => e.type);
+    expect(types.filter((t) => t === 'REFRESH_FAILED')).toHaveLength(3);
+    expect(types).not.toContain('REAUTH_REQUIRED');
+    const row = await readTokenRow(proc.deps, accountId);
+    expect(row).toMatchObject({ status: 'ACTIVE', refreshFailureCount: 0, lastError: null });
+    // Back on schedule: the one job is delayed to the new token's refresh time.
+    const job = await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
+    expect(await job?.getState()).toBe('delayed');
+    expect(job?.data.dueAt).toBe(row?.nextRefreshAt?.toISOString());
+  });
+});
+
+describe('reconciler at worker start', () => {
+  it('after all of the queue keys are gone, restores a refresh job for every active account and none for others', async () => {
+    const proc = makeProc();
+    const active: string[] = [];
+    const inactive: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const { accountId } = await applyConnection(proc.deps, makeTestConnection(keyring).payload);
+      if (i % 4 === 0) {
+        await disconnectAccount(proc.deps, { accountId, actor: 'system' });
+        inactive.push(accountId);
+      } else if (i % 4 === 1) {
+        await db.prisma.socialAccount.update({ where: { id: accountId }, data: { status: 'REAUTH_REQUIRED' } });
+        inactive.push(accountId);
+      } else {
+        active.push(accountId);
+      }
+    }
+    // FLUSHALL stand-in: every key under this test's prefix is deleted (the Redis is shared with other test files).
+    await deleteKeys(proc.connections[0] as Redis, prefix);
+    expect(await proc.queues.tokenRefresh.getJobCounts('delayed')).toMatchObject({ delayed: 0 });
+
+    startWorker(proc);
+    const reconciler = startReconciler({ accounts: proc.deps, intervalMs: 60_000, logger, pageSize: 16 });
+    const report = await reconciler.runNow();
+    await reconciler.stop();
+
+    // The database also holds earlier tests' accounts; every ACTIVE one had lost its job, and only those got one.
+    expect(report?.scanned).toBeGreaterThanOrEqual(active.length);
+    expect(report?.added).toBe(report?.scanned);
+    for (const id of active) {
+      expect(await (await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(id)))?.getState()).toBe('delayed');
+    }
+    for (const id of inactive) expect(await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(id))).toBeUndefined();
+  });
+});
+
+describe('disconnect', () => {
+  it('wipes the tokens, leaves no refresh job, and the revoke reaches TikTok (also after a failed first call)', async () => {
+    const proc = makeProc();
+    const plain = await connectThroughTikTok(proc.deps, sandbox.control, { openId: 'sbx-open-ava' });
+    const flaky = await connectThroughTikTok(proc.deps, sandbox.control, { openId: 'sbx-open-ben' });
+    await sandbox.control.injectFailure({ endpoint: 'revoke', kind: 'http_500', openId: 'sbx-open-ben' });
+    startWorker(proc);
+
+    await disconnectAccount(proc.deps, { accountId: plain.accountId, userId: plain.userId, actor: 'user' });
+    await disconnectAccount(proc.deps, { accountId: flaky.accountId, actor: 'admin' });
+
+    for (const acc of [plain, flaky]) {
+      const row = await readTokenRow(proc.deps, acc.accountId);
+      expect(row).toMatchObject({ status: 'DISCONNECTED', accessTokenCiphertext: null, refreshTokenCiphertext: null });
+      expect(await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(acc.accountId))).toBeUndefined();
+    }
+    await waitFor(
+      'both revokes',
+      async () =>
+        (await eventsOf(plain.accountId)).some((e) => e.type === 'REVOKED') &&
+        (await eventsOf(flaky.accountId)).some((e) => e.type === 'REVOKED'),
+      20_000,
+    );
+    expect((await sandbox.control.calls({ endpoint: 'revoke', openId: 'sbx-open-ava' })).map((c) => c.status)).toEqual([
+      200,
+    ]);
+    expect((await sandbox.control.calls({ endpoint: 'revoke', openId: 'sbx-open-ben' })).map((c) => c.status)).toEqual([
+      500, 200,
+    ]);
+    // TikTok really cut the app off: the old access token no longer works.
+    await expect(proc.deps.tiktok?.getUserInfo(flaky.tokens.accessToken)).rejects.toMatchObject({
+      code: 'TIKTOK_ACCESS_TOKEN_INVALID',
+    });
+  });
+});
