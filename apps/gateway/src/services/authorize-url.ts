@@ -14,12 +14,13 @@ class RandomPool {
     this.offset = size;
   }
 
-  take(n: number): Buffer {
+  /** `n` fresh random bytes as base64url text (no intermediate buffer). */
+  base64url(n: number): string {
     if (this.offset + n > this.buffer.length) {
       randomFillSync(this.buffer);
       this.offset = 0;
     }
-    const out = Buffer.from(this.buffer.subarray(this.offset, this.offset + n));
+    const out = this.buffer.toString('base64url', this.offset, this.offset + n);
     this.offset += n;
     return out;
   }
@@ -67,10 +68,9 @@ export function createAuthorizeStarter(
   const usable = parts.length === 2 && template.split(CHALLENGE_PLACEHOLDER).length === 2;
 
   return () => {
-    const bytes = pool.take(80);
     // 32 bytes of state (43 characters), 48 bytes of verifier (64 characters): both base64url, URL-safe.
-    const state = bytes.subarray(0, 32).toString('base64url');
-    const verifier = bytes.subarray(32).toString('base64url');
+    const state = pool.base64url(32);
+    const verifier = pool.base64url(48);
     const challenge = pkceChallenge(verifier);
     const url = usable
       ? `${parts[0]}${state}${parts[1]}`.replace(CHALLENGE_PLACEHOLDER, challenge)

@@ -23,6 +23,8 @@ export const connectCookiePayload = z.object({
   bid: z.string().min(20).max(100),
   /** Upstream user id. */
   uid: z.string().min(1).max(255),
+  /** Expiry (ms since the epoch), also sealed in the envelope; kept here so a memoised cookie can be re-checked. */
+  exp: z.number().int().positive(),
 });
 export type ConnectCookie = z.infer<typeof connectCookiePayload>;
 
@@ -44,8 +46,17 @@ export interface CookieNames {
   oauth: string;
 }
 
+/** How many verified connect cookies are remembered (a few hundred bytes each). */
+const VERIFIED_CACHE_SIZE = 1000;
+
 export class BrowserCookies {
   readonly names: CookieNames;
+  /**
+   * Connect cookies already verified, by their exact sealed text: a browser sends the same cookie for the page,
+   * every "Add another account" click and every disconnect, and the same bytes always open to the same value, so
+   * the AES-GCM check is done once per cookie. Bounded (oldest first out); expiry is re-checked on every hit.
+   */
+  private readonly verified = new Map<string, ConnectCookie>();
   readonly secure: boolean;
   private readonly keyring: Keyring;
   private readonly csrfKey: Buffer;
@@ -69,7 +80,19 @@ export class BrowserCookies {
   }
 
   openConnect(raw: string | undefined, now: number): ConnectCookie | UnsealFailure {
-    return this.open(raw, CONNECT_AAD, connectCookiePayload, now);
+    if (raw !== undefined) {
+      const known = this.verified.get(raw);
+      if (known !== undefined) return known.exp > now ? known : 'expired';
+    }
+    const opened = this.open(raw, CONNECT_AAD, connectCookiePayload, now);
+    if (typeof opened === 'object' && raw !== undefined) {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+        const oldest = this.verified.keys().next().value;
+        if (oldest !== undefined) this.verified.delete(oldest);
+      }
+      this.verified.set(raw, opened);
+    }
+    return opened;
   }
 
   sealOAuth(value: OAuthCookie, ttlSeconds: number, now: number): string {

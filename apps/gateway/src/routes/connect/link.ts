@@ -37,7 +37,7 @@ export const connectLinkRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
       const ttlSeconds = Math.max(1, Math.floor((session.expiresAt.getTime() - now) / 1000));
       reply.setCookie(
         ctx.cookies.names.connect,
-        ctx.cookies.sealConnect({ sr: ref, bid, uid: session.userId }, ttlSeconds, now),
+        ctx.cookies.sealConnect({ sr: ref, bid, uid: session.userId, exp: now + ttlSeconds * 1000 }, ttlSeconds, now),
         cookieAttributes(ctx, '/connect', ttlSeconds),
       );
       return reply.redirect('/connect', 303);
