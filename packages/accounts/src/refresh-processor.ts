@@ -24,8 +24,9 @@ export interface TokenRefreshJobResult {
  * refresh token TikTok still honours. BullMQ's attempts stay as the net for unexpected errors (database down), and
  * the reconciler replaces a job that exhausted them.
  *
- * `reason: 'manual'`, or a job running well before its `dueAt` (promoted by hand), forces a refresh; otherwise the
- * refresh happens only when the row says it is due, so a duplicate trigger costs one row read.
+ * `reason: 'manual'`, or a job with a delay of 0 (promoted by hand: BullMQ's `promote` zeroes it, and the scheduler
+ * never writes 0), forces a refresh; otherwise the refresh happens only when the row says it is due, so a duplicate
+ * trigger costs one row read.
  */
 export function createTokenRefreshProcessor(
   deps: AccountsDeps,
@@ -33,10 +34,10 @@ export function createTokenRefreshProcessor(
   return async (job: Job, token?: string) => {
     const parsed = tokenRefreshPayload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(describePayloadIssues(parsed.error.issues, 'token.refresh'));
-    const { accountId, reason, dueAt } = parsed.data;
+    const { accountId, reason } = parsed.data;
     if (!isUuid(accountId)) throw new UnrecoverableError('token.refresh payload is invalid: accountId (not a UUID)');
 
-    const promoted = dueAt !== undefined && Date.now() < new Date(dueAt).getTime() - 2_000;
+    const promoted = job.delay === 0;
     const result = await refreshAccount(deps, accountId, {
       reason: promoted ? 'manual' : reason,
       force: reason === 'manual' || promoted,
@@ -57,8 +58,10 @@ export function createTokenRefreshProcessor(
     }
     if (!next || !token) return { outcome: result.outcome, nextRunAt: null };
 
-    await job.updateData({ accountId, reason: 'scheduled', dueAt: next.toISOString() });
-    await job.moveToDelayed(next.getTime(), token);
+    // Back to the small scheduled payload (a manual job would otherwise force every later run too).
+    if (Object.keys(job.data as object).length !== 1) await job.updateData({ accountId });
+    // A little ahead: a delay of 0 would read as "promoted by hand" next time.
+    await job.moveToDelayed(Math.max(next.getTime(), Date.now() + 50), token);
     throw new RefreshRescheduled(result.outcome, next);
   };
 }

@@ -1,4 +1,4 @@
-import { jobIds, QueueNames, type TokenRefreshPayload } from '@ttc/queue';
+import { jobIds, QueueNames, type TokenRefreshJobData, type TokenRefreshPayload } from '@ttc/queue';
 import type { AccountsDeps, TokenLifecycleSettings } from './deps.js';
 
 /**
@@ -42,8 +42,20 @@ export function retryDelayMs(
 
 export type ScheduleResult = 'added' | 'rescheduled' | 'pending';
 
-function refreshJobData(accountId: string, dueAt: Date, reason: TokenRefreshPayload['reason']): TokenRefreshPayload {
-  return { accountId, reason, dueAt: dueAt.toISOString() };
+/**
+ * Scheduled and reconciled jobs carry `{ accountId }` only: one job per account lives in Redis all the time, so its
+ * size is paid a million times over (reason defaults to `scheduled`; the due time is the job's own delay).
+ */
+function refreshJobData(accountId: string, reason: TokenRefreshPayload['reason']): TokenRefreshJobData {
+  return reason === 'scheduled' || reason === 'reconcile' ? { accountId } : { accountId, reason };
+}
+
+/**
+ * Never 0: a delay of 0 marks a job promoted by hand (BullMQ's `promote` sets it), which the processor takes as
+ * "refresh now". A job due at once is added 1 ms late instead.
+ */
+function delayUntil(at: Date, now = Date.now()): number {
+  return Math.max(1, at.getTime() - now);
 }
 
 /**
@@ -55,7 +67,7 @@ function refreshJobData(accountId: string, dueAt: Date, reason: TokenRefreshPayl
  * - a failed or completed job → removed and added again;
  * - a waiting or running job → left alone: it is about to run, and the processor reschedules itself from the row.
  *
- * The payload is `{ accountId, reason, dueAt }`: no token ever goes to Redis.
+ * The payload is `{ accountId }`: no token ever goes to Redis.
  */
 export async function scheduleRefresh(
   deps: AccountsDeps,
@@ -64,11 +76,11 @@ export async function scheduleRefresh(
 ): Promise<ScheduleResult> {
   const queue = deps.queues.tokenRefresh;
   const jobId = jobIds.tokenRefresh(account.id);
-  const data = refreshJobData(account.id, account.nextRefreshAt, reason);
+  const data = refreshJobData(account.id, reason);
   let lastError: unknown;
   // A job can change state between our read and our write (a worker takes it, say): look again, a few times.
   for (let attempt = 0; attempt < 4; attempt++) {
-    const delay = Math.max(0, account.nextRefreshAt.getTime() - Date.now());
+    const delay = delayUntil(account.nextRefreshAt);
     try {
       const job = await queue.getJob(jobId);
       if (!job) {
@@ -77,7 +89,6 @@ export async function scheduleRefresh(
       }
       const state = await job.getState();
       if (state === 'delayed') {
-        await job.updateData(data);
         await job.changeDelay(delay);
         return 'rescheduled';
       }
@@ -139,7 +150,7 @@ export async function scheduleRefreshJobs(
     ...ids,
   )) as number[];
   const now = Date.now();
-  const missing: { name: string; data: TokenRefreshPayload; opts: { jobId: string; delay: number } }[] = [];
+  const missing: { name: string; data: TokenRefreshJobData; opts: { jobId: string; delay: number } }[] = [];
   for (let i = 0; i < accounts.length; i++) {
     const state = states[i];
     const account = accounts[i];
@@ -157,8 +168,8 @@ export async function scheduleRefreshJobs(
     }
     missing.push({
       name: QueueNames.tokenRefresh,
-      data: refreshJobData(account.id, account.nextRefreshAt, reason),
-      opts: { jobId, delay: Math.max(0, account.nextRefreshAt.getTime() - now) },
+      data: refreshJobData(account.id, reason),
+      opts: { jobId, delay: delayUntil(account.nextRefreshAt, now) },
     });
   }
   if (missing.length > 0) await queue.addBulk(missing);

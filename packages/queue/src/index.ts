@@ -15,6 +15,7 @@ export {
   accountRevokePayload,
   type ConnectOutcome,
   connectOutcome,
+  type TokenRefreshJobData,
   type TokenRefreshPayload,
   tokenRefreshPayload,
 } from './payloads.js';

@@ -46,13 +46,16 @@ export type ConnectOutcome = z.infer<typeof connectOutcome>;
 export const tokenRefreshPayload = z.object({
   accountId: z.string().min(1),
   reason: z.enum(['scheduled', 'manual', 'reconcile', 'on-demand']).default('scheduled'),
-  /**
-   * When the job was meant to run (ISO). A job that runs well before it was promoted by hand (the admin's "refresh
-   * now"), so the refresh is forced. Optional: producers that only want "refresh now" leave it out.
-   */
+  /** When the job was meant to run (ISO), for people reading the queue dashboard. Not written by default: every byte
+   * of a job is paid once per account. */
   dueAt: isoDate.optional(),
 });
 export type TokenRefreshPayload = z.infer<typeof tokenRefreshPayload>;
+/**
+ * What producers put in a `token.refresh` job: `reason` may be left out (→ `scheduled`), which the scheduler does to
+ * keep the job small (`{ accountId }` only).
+ */
+export type TokenRefreshJobData = z.input<typeof tokenRefreshPayload>;
 
 /**
  * `account.revoke`: revoke at TikTok after a disconnect. The row's tokens are already wiped, so the job carries the

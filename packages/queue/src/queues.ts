@@ -1,7 +1,7 @@
 import { type DefaultJobOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QueueNames } from './names.js';
-import type { AccountConnectedPayload, AccountRevokePayload, TokenRefreshPayload } from './payloads.js';
+import type { AccountConnectedPayload, AccountRevokePayload, TokenRefreshJobData } from './payloads.js';
 
 const DAY_SECONDS = 86_400;
 
@@ -33,7 +33,7 @@ export const defaultJobOptions: Record<keyof typeof QueueNames, DefaultJobOption
 
 export interface Queues {
   accountConnected: Queue<AccountConnectedPayload>;
-  tokenRefresh: Queue<TokenRefreshPayload>;
+  tokenRefresh: Queue<TokenRefreshJobData>;
   accountRevoke: Queue<AccountRevokePayload>;
   all(): Queue[];
   close(): Promise<void>;
@@ -50,7 +50,7 @@ export function createQueues({ connection, prefix }: CreateQueuesOptions): Queue
   const make = <T>(key: keyof typeof QueueNames) =>
     new Queue<T>(QueueNames[key], { connection, prefix, defaultJobOptions: defaultJobOptions[key] });
   const accountConnected = make<AccountConnectedPayload>('accountConnected');
-  const tokenRefresh = make<TokenRefreshPayload>('tokenRefresh');
+  const tokenRefresh = make<TokenRefreshJobData>('tokenRefresh');
   const accountRevoke = make<AccountRevokePayload>('accountRevoke');
   const all = () => [accountConnected, tokenRefresh, accountRevoke] as Queue[];
   return {
