@@ -16,7 +16,6 @@ import { createTikTokClient } from '@ttc/tiktok';
 import { type SandboxHandle, startSandbox } from '@ttc/tiktok-sandbox';
 import { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway } from '../src/app.js';
@@ -134,7 +133,7 @@ async function createConnectSession(stack: Stack, userId: string): Promise<strin
 const sandboxHost = (stack: Stack) => new URL(stack.sandbox.url).host;
 const onTikTok = (page: Page, stack: Stack) => new URL(page.url()).host === sandboxHost(stack);
 const accountNames = (page: Page) => page.locator('li.account .account-name').allInnerTexts();
-const banner = (page: Page) => page.locator('.banner').innerText();
+const banner = (page: Page) => page.locator('.banner').textContent();
 
 describe.skipIf(!browserTestsEnabled)('connecting several TikTok accounts in a real browser', () => {
   let browser: Browser;
