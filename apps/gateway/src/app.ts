@@ -21,6 +21,7 @@ import { connectPageRoutes } from './routes/connect/page.js';
 import { connectStartRoutes } from './routes/connect/tiktok.js';
 import { healthRoutes } from './routes/health.js';
 import { rootRoutes } from './routes/root.js';
+import { accessTokenRoutes } from './routes/v1/access-token.js';
 import { connectSessionsRoutes } from './routes/v1/connect-sessions.js';
 import { BrowserCookies } from './services/browser-cookies.js';
 import { ConnectSessionStore } from './services/connect-sessions.js';
@@ -98,6 +99,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     queuePrefix: config.queuePrefix,
     logger: app.log,
     refreshLeadSeconds: config.refreshLeadSeconds,
+    // The access-token route refreshes (and disconnect enqueues revokes) through the shared account services.
+    tiktok: deps.tiktok,
+    lifecycle: { tiktokTimeoutMs: config.tiktok.timeoutMs },
   };
   const ctx: GatewayContext = {
     config,
@@ -133,6 +137,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(rootRoutes, routeOptions);
   await app.register(healthRoutes, routeOptions);
   await app.register(connectSessionsRoutes, routeOptions);
+  await app.register(accessTokenRoutes, routeOptions);
   await app.register(connectLinkRoutes, routeOptions);
   await app.register(connectPageRoutes, routeOptions);
   await app.register(connectStartRoutes, routeOptions);

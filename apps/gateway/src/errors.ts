@@ -54,6 +54,21 @@ export const GatewayErrors = {
     title: 'Account not found',
     message: 'That account is not connected to your profile.',
   },
+  GW_ACCOUNT_REAUTH_REQUIRED: {
+    status: 409,
+    title: 'Account needs reconnecting',
+    message: 'TikTok no longer accepts this account’s authorization: the user has to connect it again.',
+  },
+  GW_ACCOUNT_DISCONNECTED: {
+    status: 410,
+    title: 'Account disconnected',
+    message: 'This account was disconnected: it has no tokens any more. The user can connect it again.',
+  },
+  GW_TIKTOK_UNAVAILABLE: {
+    status: 503,
+    title: 'TikTok unavailable',
+    message: 'The access token has expired and TikTok could not refresh it right now. Retry in a moment.',
+  },
   GW_CALLBACK_INVALID: {
     status: 400,
     title: 'Invalid sign-in response',
