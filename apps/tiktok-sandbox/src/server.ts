@@ -1,31 +1,21 @@
-import { z } from 'zod';
+import { ConfigError, loadSandboxConfig, type SandboxConfig } from '@ttc/config';
 import { startSandbox } from './start.js';
 
-// TEMPORARY: the sandbox reads its own SANDBOX_* variables through this tiny schema because @ttc/config was being
-// written at the same time. Move this to @ttc/config (the only place that should read process.env) when it lands.
-const env = z
-  .object({
-    SANDBOX_PORT: z.coerce.number().int().min(0).max(65_535).default(3999),
-    SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
-    SANDBOX_CLIENT_KEY: z.string().min(1).optional(),
-    SANDBOX_CLIENT_SECRET: z.string().min(1).optional(),
-    SANDBOX_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-  })
-  .safeParse(process.env);
-
-if (!env.success) {
-  const names = [...new Set(env.error.issues.map((i) => String(i.path[0])))].join(', ');
-  console.error(`Missing or invalid env vars: ${names}`);
+let config: SandboxConfig;
+try {
+  config = loadSandboxConfig();
+} catch (error) {
+  // The message names each bad variable and never its value.
+  console.error(error instanceof ConfigError ? error.message : error);
   process.exit(1);
 }
 
-const config = env.data;
 const sandbox = await startSandbox({
-  port: config.SANDBOX_PORT,
-  host: config.SANDBOX_HOST,
-  clientKey: config.SANDBOX_CLIENT_KEY,
-  clientSecret: config.SANDBOX_CLIENT_SECRET,
-  publicUrl: config.SANDBOX_PUBLIC_URL,
+  port: config.port,
+  host: config.host,
+  clientKey: config.clientKey,
+  clientSecret: config.clientSecret,
+  publicUrl: config.publicUrl,
   logger: true,
 });
 // The client key is not a secret; the client secret is never printed.

@@ -12,3 +12,4 @@ export {
 } from './config.js';
 export { type DevSecrets, loadDevSecrets } from './dev-secrets.js';
 export { ConfigError, type ConfigIssue } from './errors.js';
+export { loadSandboxConfig, type SandboxConfig } from './sandbox.js';

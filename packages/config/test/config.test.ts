@@ -148,3 +148,18 @@ describe('loadConfig in development', () => {
     expect(config.tiktok.usingSandbox).toBe(true);
   });
 });
+
+describe('loadSandboxConfig', () => {
+  it('defaults to the client credentials the other services use in development', async () => {
+    const { loadSandboxConfig, SANDBOX_CLIENT_KEY, SANDBOX_CLIENT_SECRET } = await import('../src/index.js');
+    const config = loadSandboxConfig({});
+    expect(config).toMatchObject({ port: 3999, host: '127.0.0.1', clientKey: SANDBOX_CLIENT_KEY });
+    expect(config.clientSecret).toBe(SANDBOX_CLIENT_SECRET);
+  });
+
+  it('names a bad port', async () => {
+    const { loadSandboxConfig } = await import('../src/index.js');
+    const error = configError(() => loadSandboxConfig({ SANDBOX_PORT: 'x', SANDBOX_PUBLIC_URL: 'ftp://a' }));
+    expect(error.issues.map((i) => i.variable).sort()).toEqual(['SANDBOX_PORT', 'SANDBOX_PUBLIC_URL']);
+  });
+});

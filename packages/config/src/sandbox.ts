@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { SANDBOX_CLIENT_KEY, SANDBOX_CLIENT_SECRET } from './config.js';
+import { ConfigError } from './errors.js';
+
+/** Settings of the bundled TikTok sandbox (`apps/tiktok-sandbox`). */
+export interface SandboxConfig {
+  port: number;
+  host: string;
+  clientKey: string;
+  clientSecret: string;
+  /** Base URL browsers use to reach the sandbox, when it differs from `http://host:port` (containers, proxies). */
+  publicUrl: string | undefined;
+}
+
+const sandboxEnv = z.object({
+  SANDBOX_PORT: z.coerce.number().int().min(0).max(65_535).default(3999),
+  SANDBOX_HOST: z.string().min(1).optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  SANDBOX_CLIENT_KEY: z.string().min(1).default(SANDBOX_CLIENT_KEY),
+  SANDBOX_CLIENT_SECRET: z.string().min(1).default(SANDBOX_CLIENT_SECRET),
+  SANDBOX_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+});
+
+/**
+ * Parses the sandbox's settings. Its default client key and secret are the ones the other services use in
+ * development when no TikTok credentials are set, so `pnpm dev` needs no configuration at all.
+ */
+export function loadSandboxConfig(env: Record<string, string | undefined> = process.env): SandboxConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = sandboxEnv.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '(environment)'), problem: i.message })),
+    );
+  }
+  const e = parsed.data;
+  return {
+    port: e.SANDBOX_PORT,
+    host: e.SANDBOX_HOST ?? e.HOST,
+    clientKey: e.SANDBOX_CLIENT_KEY,
+    clientSecret: e.SANDBOX_CLIENT_SECRET,
+    publicUrl: e.SANDBOX_PUBLIC_URL,
+  };
+}
