@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// `pnpm bench [name…]`: runs the project's benchmarks one after another (never in parallel: the machine they run on
+// is small, and each bench compares against a baseline measured in the same run). Each prints its own table and
+// writes JSON under its app's bench/results/. Names: redirect, admin, refresh (default: all).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { bootstrap, root } from './bootstrap.mjs';
+
+const benches = {
+  redirect: {
+    what: 'authorize redirect vs a bare Fastify 302 (target ratio ≥ 0.5)',
+    file: 'apps/gateway/bench/start-redirect.ts',
+    args: ['3', '32', '3'],
+  },
+  refresh: {
+    what: 'scheduling 100,000 refresh jobs vs plain addBulk (target ≤ 2×), memory per account, reconciler rebuild',
+    file: 'apps/worker/bench/refresh-scheduling.bench.ts',
+    args: [],
+  },
+  admin: {
+    what: 'GraphQL accounts(first: 50) over 100,000 accounts vs a constant resolver (target ratio ≥ 0.3)',
+    file: 'apps/admin/bench/accounts.bench.ts',
+    args: [],
+  },
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = wanted.filter((n) => !(n in benches));
+if (unknown.length > 0) {
+  console.error(`Unknown bench ${unknown.join(', ')}; choose from ${Object.keys(benches).join(', ')}`);
+  process.exit(2);
+}
+bootstrap({ quiet: true });
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1' };
+env.DATABASE_URL ??= 'postgresql://postgres@127.0.0.1:5432/postgres';
+env.TEST_DATABASE_URL ??= env.DATABASE_URL;
+env.REDIS_URL ??= 'redis://127.0.0.1:6379';
+env.TEST_REDIS_URL ??= env.REDIS_URL;
+
+let failed = 0;
+for (const name of wanted.length > 0 ? wanted : Object.keys(benches)) {
+  const bench = benches[name];
+  if (!existsSync(join(root, bench.file))) {
+    console.log(`\n== ${name}: ${bench.file} not present, skipped`);
+    continue;
+  }
+  console.log(`\n== ${name}: ${bench.what}\n   pnpm exec tsx ${bench.file} ${bench.args.join(' ')}`);
+  const started = Date.now();
+  const result = spawnSync('pnpm', ['exec', 'tsx', bench.file, ...bench.args], { cwd: root, env, stdio: 'inherit' });
+  console.log(`   (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  if (result.status !== 0) failed++;
+}
+process.exit(failed > 0 ? 1 : 0);
