@@ -16,11 +16,14 @@ export const defaultJobOptions: Record<keyof typeof QueueNames, DefaultJobOption
     removeOnComplete: true,
     removeOnFail: { age: 7 * DAY_SECONDS, count: 10_000 },
   },
+  // One refresh job per account lives in Redis at all times, and BullMQ stores these options in every job: kept short.
+  // The processor retries failed refreshes itself (with jitter); these attempts are only the net for unexpected errors
+  // (database down, ~17 minutes of them), after which the reconciler replaces the failed job.
   tokenRefresh: {
-    attempts: 8,
-    backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
+    attempts: 10,
+    backoff: { type: 'exponential', delay: 1_000 },
     removeOnComplete: true,
-    removeOnFail: { age: 7 * DAY_SECONDS, count: 10_000 },
+    removeOnFail: 1_000,
   },
   accountRevoke: {
     // "Retried until done": about three days of capped exponential retries.
