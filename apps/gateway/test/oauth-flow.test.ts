@@ -1,7 +1,10 @@
 import { tokenAad } from '@ttc/accounts';
-import { decryptToken } from '@ttc/crypto';
+import { decryptToken, hashToken } from '@ttc/crypto';
+import { pkceChallenge } from '@ttc/tiktok';
 import { SANDBOX_USERS } from '@ttc/tiktok-sandbox';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BrowserCookies } from '../src/services/browser-cookies.js';
+import { OAuthStates } from '../src/services/oauth-state.js';
 import {
   authorizeParams,
   type Browser,
@@ -14,6 +17,8 @@ import {
 } from './harness.js';
 
 let h: Harness;
+/** The gateway's state codec, rebuilt from the same COOKIE_SECRET: lets tests forge and inspect states. */
+let states: OAuthStates;
 const user = (i: number) => {
   const u = SANDBOX_USERS[i];
   if (!u) throw new Error('the sandbox needs at least three users');
@@ -25,6 +30,7 @@ const cleo = user(2);
 
 beforeAll(async () => {
   h = await startHarness({ env: { CONNECT_OUTCOME_WAIT_MS: '1500' } });
+  states = new OAuthStates(h.config.cookieSecret);
 });
 
 afterEach(async () => {
@@ -55,11 +61,13 @@ async function rows(userId: string) {
 }
 
 describe('starting a connection', () => {
-  it('redirects to TikTok with every parameter, TikTok-hex PKCE and a sealed state cookie, without Redis', async () => {
+  it('redirects to TikTok with every parameter, TikTok-hex PKCE and a self-authenticating state, without Redis', async () => {
     const { browser } = await h.openSession();
     const res = await browser.get('/connect/tiktok');
     expect(res.statusCode).toBe(302);
     expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
     const location = new URL(String(res.headers.location));
     expect(`${location.origin}${location.pathname}`).toBe(h.sandbox.authUrl);
     const q = location.searchParams;
@@ -67,22 +75,52 @@ describe('starting a connection', () => {
     expect(q.get('redirect_uri')).toBe('http://gateway.test/auth/tiktok/callback');
     expect(q.get('response_type')).toBe('code');
     expect(q.get('scope')).toBe('user.info.basic,user.info.profile,video.list');
-    expect(q.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(q.get('state')).toMatch(/^[A-Za-z0-9_-]{43}\.[0-9a-z]{1,11}\.[A-Za-z0-9_-]{22}$/);
     expect(q.get('disable_auto_auth')).toBe('1');
     expect(q.get('prompt')).toBe('select_account');
     expect(q.get('force_authentication')).toBe('true');
     expect(q.get('code_challenge')).toMatch(/^[0-9a-f]{64}$/);
     expect(q.get('code_challenge_method')).toBe('S256');
+    // Expires 600 s from now (the session has longer left).
+    const exp = Number.parseInt(q.get('state')!.split('.')[1]!, 36);
+    expect(Math.abs(exp - (Math.floor(Date.now() / 1000) + 600))).toBeLessThanOrEqual(2);
+    const nonce = q.get('state')!.split('.')[0]!;
+    expect(await h.redis.exists(`${h.prefix}:oauth-state-used:${hashToken(nonce)}`)).toBe(0);
+  });
 
-    const cookie = String(res.headers['set-cookie']);
-    expect(cookie).toMatch(/^ttc_oauth=v1\./);
-    expect(cookie).toContain('Path=/auth/tiktok');
-    expect(cookie).toContain('HttpOnly');
-    expect(cookie).toContain('SameSite=Lax');
-    expect(cookie).toContain('Max-Age=600');
-    // Sealed: neither the state nor anything else readable travels in clear.
-    expect(cookie).not.toContain(q.get('state'));
-    expect(await scanKeys(h.redis, `${h.prefix}:oauth-state-used:*`)).toHaveLength(0);
+  it('sets no cookie, and the PKCE verifier appears neither in the authorize URL nor in any cookie', async () => {
+    const { browser } = await h.openSession();
+    const cookiesBefore = new Map(browser.cookies);
+    const res = await browser.get('/connect/tiktok');
+    expect(res.statusCode).toBe(302);
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(browser.cookies).toEqual(cookiesBefore);
+    const q = authorizeParams(res);
+    const nonce = q.get('state')!.split('.')[0]!;
+    // The verifier is derived from the state's nonce with a key only the gateway has; the challenge proves it.
+    const verifier = states.verifier(nonce);
+    expect(verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(q.get('code_challenge')).toBe(pkceChallenge(verifier));
+    const location = String(res.headers.location);
+    expect(location).not.toContain(verifier);
+    expect(decodeURIComponent(location)).not.toContain(verifier);
+    for (const c of browser.cookies.values()) expect(c.value).not.toContain(verifier);
+  });
+
+  it('never lets a state outlive the connect session it is bound to', async () => {
+    const { browser } = await h.openSession();
+    const ttl = h.config.connectSessionTtlSeconds;
+    // 100 s before the session ends: the state gets those 100 s, not 600.
+    const shift = (ttl - 100) * 1000;
+    h.advance(shift);
+    try {
+      const state = authorizeParams(await browser.get('/connect/tiktok')).get('state')!;
+      const exp = Number.parseInt(state.split('.')[1]!, 36);
+      const sessionEnds = Math.floor((Date.now() + shift) / 1000) + 100;
+      expect(Math.abs(exp - sessionEnds)).toBeLessThanOrEqual(2);
+    } finally {
+      h.advance(-shift);
+    }
   });
 
   it('issues a fresh state and challenge on every start', async () => {
@@ -165,7 +203,7 @@ describe('the callback', () => {
     });
     const url = `/auth/tiktok/callback?code=${minted.code}&state=${params.get('state')}&scopes=${minted.scopes}`;
     expect((await browser.get(url)).statusCode).toBe(303);
-    // The same browser (cookie still present) sends the very same callback again.
+    // The same browser (connect cookie still present) sends the very same callback again.
     const replay = await browser.get(url);
     expect(replay.statusCode).toBe(400);
     expect(replay.headers['referrer-policy']).toBe('no-referrer');
@@ -191,7 +229,21 @@ describe('the callback', () => {
     }
   });
 
-  it('refuses a callback in a browser without the state cookie: "started in another browser"', async () => {
+  it('refuses an expired state whose connect cookie the browser has already dropped: "expired", not "other browser"', async () => {
+    const { browser } = await h.openSession();
+    const state = authorizeParams(await browser.get('/connect/tiktok')).get('state');
+    browser.cookies.delete('ttc_connect');
+    h.advance(601_000);
+    try {
+      const res = await browser.get(`/auth/tiktok/callback?code=abc&state=${state}`);
+      expect(res.statusCode).toBe(400);
+      expect(text(res.body)).toContain('GW_STATE_EXPIRED');
+    } finally {
+      h.advance(-601_000);
+    }
+  });
+
+  it('refuses a callback in a browser without a connect cookie: "started in another browser"', async () => {
     const { browser } = await h.openSession();
     const params = authorizeParams(await browser.get('/connect/tiktok'));
     const res = await h.browser().get(`/auth/tiktok/callback?code=abc&state=${params.get('state')}`);
@@ -200,31 +252,117 @@ describe('the callback', () => {
     expect(text(res.body)).toContain('started in another browser');
   });
 
-  it('refuses a state that belongs to another browser’s sign-in (cookie of another flow)', async () => {
+  it('refuses the state of another browser presented by a browser with its own session, without burning it', async () => {
     const victim = await h.openSession();
     const attacker = await h.openSession();
-    const victimState = authorizeParams(await victim.browser.get('/connect/tiktok')).get('state');
-    await attacker.browser.get('/connect/tiktok');
-    const res = await attacker.browser.get(`/auth/tiktok/callback?code=abc&state=${victimState}`);
+    const params = authorizeParams(await victim.browser.get('/connect/tiktok'));
+    const minted = await h.sandbox.control.mintCode({
+      openId: ava.openId,
+      redirectUri: params.get('redirect_uri')!,
+      codeChallenge: params.get('code_challenge')!,
+    });
+    const url = `/auth/tiktok/callback?code=${minted.code}&state=${params.get('state')}&scopes=${minted.scopes}`;
+    const res = await attacker.browser.get(url);
+    expect(res.statusCode).toBe(400);
+    expect(text(res.body)).toContain('GW_STATE_BROWSER_MISMATCH');
+    expect(await rows(attacker.userId)).toHaveLength(0);
+    // Refused before single use is recorded: the browser that started it can still finish.
+    expect((await victim.browser.get(url)).statusCode).toBe(303);
+  });
+
+  it('refuses a state issued to this browser for an earlier connect session (its MAC names another session)', async () => {
+    const { browser } = await h.openSession();
+    const state = authorizeParams(await browser.get('/connect/tiktok')).get('state');
+    // The app sends the user through a new link: the connect cookie now holds another session.
+    const next = await h.createSession();
+    expect((await browser.get(new URL(next.url).pathname)).statusCode).toBe(303);
+    const res = await browser.get(`/auth/tiktok/callback?code=abc&state=${state}`);
     expect(res.statusCode).toBe(400);
     expect(text(res.body)).toContain('GW_STATE_BROWSER_MISMATCH');
   });
 
-  it('refuses a tampered state cookie with 400 GW_STATE_INVALID', async () => {
+  it('refuses a state whose MAC was made for another browser id in the same session', async () => {
     const { browser } = await h.openSession();
-    const state = authorizeParams(await browser.get('/connect/tiktok')).get('state');
-    const sealed = browser.cookies.get('ttc_oauth')!;
-    const last = sealed.value.at(-2) === 'A' ? 'B' : 'A';
-    sealed.value = `${sealed.value.slice(0, -2)}${last}${sealed.value.at(-1)}`;
-    const res = await browser.get(`/auth/tiktok/callback?code=abc&state=${state}`);
+    const state = authorizeParams(await browser.get('/connect/tiktok')).get('state')!;
+    const [nonce, exp] = state.split('.') as [string, string];
+    const cookie = new BrowserCookies(h.config.cookieSecret, { secure: false }).openConnect(
+      browser.cookies.get('ttc_connect')!.value,
+      Date.now(),
+    );
+    if (typeof cookie !== 'object') throw new Error(`connect cookie: ${cookie}`);
+    const forged = states.issue(nonce, Number.parseInt(exp, 36), {
+      sr: cookie.sr,
+      bid: 'another-browser-id-0123456789',
+    });
+    const res = await browser.get(`/auth/tiktok/callback?code=abc&state=${forged}`);
+    expect(res.statusCode).toBe(400);
+    expect(text(res.body)).toContain('GW_STATE_BROWSER_MISMATCH');
+  });
+
+  it('refuses a tampered state: any changed nonce, expiry or MAC character breaks the MAC', async () => {
+    const { browser } = await h.openSession();
+    const state = authorizeParams(await browser.get('/connect/tiktok')).get('state')!;
+    const [nonce, exp, mac] = state.split('.') as [string, string, string];
+    const flip = (s: string, i: number) => `${s.slice(0, i)}${s[i] === 'A' ? 'B' : 'A'}${s.slice(i + 1)}`;
+    const earlier = (Number.parseInt(exp, 36) - 1).toString(36);
+    for (const tampered of [
+      `${flip(nonce, 5)}.${exp}.${mac}`,
+      `${nonce}.${earlier}.${mac}`,
+      `${nonce}.${exp}.${flip(mac, 21)}`,
+    ]) {
+      const res = await browser.get(`/auth/tiktok/callback?code=abc&state=${tampered}`);
+      expect(res.statusCode, tampered).toBe(400);
+      expect(text(res.body)).toContain('GW_STATE_BROWSER_MISMATCH');
+    }
+    // Refused before single use is recorded.
+    expect(await h.redis.exists(`${h.prefix}:oauth-state-used:${hashToken(nonce)}`)).toBe(0);
+  });
+
+  it('refuses a state claiming an expiry the gateway never issues with 400 GW_STATE_INVALID', async () => {
+    const { browser } = await h.openSession();
+    const state = authorizeParams(await browser.get('/connect/tiktok')).get('state')!;
+    const [nonce, exp, mac] = state.split('.') as [string, string, string];
+    const later = (Number.parseInt(exp, 36) + 86_400).toString(36);
+    const res = await browser.get(`/auth/tiktok/callback?code=abc&state=${nonce}.${later}.${mac}`);
     expect(res.statusCode).toBe(400);
     expect(text(res.body)).toContain('GW_STATE_INVALID');
   });
 
+  it('completes two sign-ins started in two tabs of the same browser, in either order', async () => {
+    const { browser, userId } = await h.openSession();
+    const first = authorizeParams(await browser.get('/connect/tiktok'));
+    const second = authorizeParams(await browser.get('/connect/tiktok'));
+    for (const [params, openId] of [
+      [second, ben.openId],
+      [first, ava.openId],
+    ] as const) {
+      const minted = await h.sandbox.control.mintCode({
+        openId,
+        redirectUri: params.get('redirect_uri')!,
+        codeChallenge: params.get('code_challenge')!,
+      });
+      const res = await browser.get(
+        `/auth/tiktok/callback?code=${minted.code}&state=${params.get('state')}&scopes=${minted.scopes}`,
+      );
+      expect(res.statusCode, res.body).toBe(303);
+      await browser.get(String(res.headers.location));
+    }
+    await expect.poll(async () => (await rows(userId)).length).toBe(2);
+  });
+
   it('answers a malformed callback with 400 GW_CALLBACK_INVALID', async () => {
     const { browser } = await h.openSession();
-    await browser.get('/connect/tiktok');
-    for (const query of ['', '?state=abc', '?code=a&code=b&state=x', '?code=&state=x']) {
+    const state = authorizeParams(await browser.get('/connect/tiktok')).get('state')!;
+    for (const query of [
+      '',
+      '?state=abc',
+      '?code=a&code=b&state=x',
+      '?code=&state=x',
+      '?code=a&state=not-a-state',
+      `?code=a&state=${state.split('.')[0]}`,
+      `?code=a&state=${state}.x`,
+      '?error=access_denied',
+    ]) {
       const res = await browser.get(`/auth/tiktok/callback${query}`);
       expect(res.statusCode, query).toBe(400);
       expect(text(res.body)).toContain('GW_CALLBACK_INVALID');

@@ -1,5 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import { pkceChallenge, type TikTokClient } from '@ttc/tiktok';
+import type { OAuthStates, StateBinding } from './oauth-state.js';
 
 /**
  * Random bytes for the authorize redirect, drawn from a pre-filled CSPRNG buffer: one `randomFillSync` per ~100
@@ -26,12 +27,6 @@ class RandomPool {
   }
 }
 
-export interface AuthorizeStart {
-  state: string;
-  verifier: string;
-  url: string;
-}
-
 export interface AuthorizeUrlFactoryOptions {
   redirectUri: string;
   scopes: readonly string[];
@@ -39,18 +34,22 @@ export interface AuthorizeUrlFactoryOptions {
 }
 
 // Placeholders with the exact shape of the real values, so the client validates and encodes them like real ones.
-const STATE_PLACEHOLDER = 'STATExPLACEHOLDERxSTATExPLACEHOLDERxSTATExP';
+const STATE_PLACEHOLDER = `${'STATExPLACEHOLDERx'.repeat(3).slice(0, 43)}.zzzzzz.${'MACxPLACEHOLDERx'.repeat(2).slice(0, 22)}`;
 const CHALLENGE_PLACEHOLDER = 'c0ffee'.repeat(10).concat('c0ff');
 
 /**
  * Builds authorize redirects for the start route. The TikTok client builds the URL once, with placeholders for
  * the two per-request values (state and PKCE challenge, both URL-safe by construction); each request then only
  * substitutes them. Falls back to building through the client every time if the template cannot be made.
+ *
+ * Per redirect: 32 random bytes of nonce, the state's HMAC, the verifier's HMAC and its SHA-256 (the challenge).
+ * Nothing is stored and nothing is returned but the state and the URL: the verifier is recomputed at the callback.
  */
 export function createAuthorizeStarter(
   tiktok: TikTokClient,
+  states: OAuthStates,
   options: AuthorizeUrlFactoryOptions,
-): () => AuthorizeStart {
+): (binding: StateBinding, expSeconds: number) => { state: string; url: string } {
   const pool = new RandomPool();
   const build = (state: string, codeChallenge: string) =>
     tiktok
@@ -67,14 +66,13 @@ export function createAuthorizeStarter(
   const parts = template.split(STATE_PLACEHOLDER);
   const usable = parts.length === 2 && template.split(CHALLENGE_PLACEHOLDER).length === 2;
 
-  return () => {
-    // 32 bytes of state (43 characters), 48 bytes of verifier (64 characters): both base64url, URL-safe.
-    const state = pool.base64url(32);
-    const verifier = pool.base64url(48);
-    const challenge = pkceChallenge(verifier);
+  return (binding, expSeconds) => {
+    const nonce = pool.base64url(32);
+    const state = states.issue(nonce, expSeconds, binding);
+    const challenge = pkceChallenge(states.verifier(nonce));
     const url = usable
       ? `${parts[0]}${state}${parts[1]}`.replace(CHALLENGE_PLACEHOLDER, challenge)
       : build(state, challenge);
-    return { state, verifier, url };
+    return { state, url };
   };
 }

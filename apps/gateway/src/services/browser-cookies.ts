@@ -3,18 +3,15 @@ import { isCryptoError, type Keyring, keyringFromSecrets, safeEqual, sealJson, u
 import { z } from 'zod';
 
 /**
- * The gateway's two browser cookies, both sealed (AES-256-GCM, authenticated) with a key derived from
- * COOKIE_SECRET, HttpOnly and SameSite=Lax:
+ * The gateway's one browser cookie, the connect cookie: which connect session this browser holds, and a random
+ * browser id the session was bound to when its one-time link was opened. Sealed (AES-256-GCM, authenticated) with a
+ * key derived from COOKIE_SECRET, HttpOnly, SameSite=Lax, `Path=/`.
  *
- * - the connect cookie (path `/connect`): which connect session this browser holds, and a random browser id the
- *   session was bound to when its one-time link was opened;
- * - the OAuth cookie (path `/auth/tiktok`): state and PKCE verifier of one authorization in flight, so that the
- *   redirect to TikTok needs no Redis round trip. Single use is enforced in Redis at the callback.
- *
- * Lax (not Strict) because TikTok's redirect back is a cross-site top-level GET, which Lax allows.
+ * `Path=/` (not `/connect`) because the OAuth callback needs it too: the OAuth state is bound to this cookie's
+ * session and browser id (services/oauth-state.ts), which is what makes a state unusable in any other browser.
+ * Lax (not Strict) because TikTok's redirect back to the callback is a cross-site top-level GET, which Lax allows.
  */
 const CONNECT_AAD = 'ttc-gateway:connect-cookie:v1';
-const OAUTH_AAD = 'ttc-gateway:oauth-state-cookie:v1';
 
 export const connectCookiePayload = z.object({
   /** Session reference (hash of the session id). */
@@ -28,22 +25,10 @@ export const connectCookiePayload = z.object({
 });
 export type ConnectCookie = z.infer<typeof connectCookiePayload>;
 
-export const oauthCookiePayload = z.object({
-  /** OAuth state. */
-  st: z.string().min(20).max(100),
-  /** PKCE verifier. */
-  cv: z.string().min(43).max(128),
-  sr: z.string().regex(/^[0-9a-f]{64}$/),
-  bid: z.string().min(20).max(100),
-  uid: z.string().min(1).max(255),
-});
-export type OAuthCookie = z.infer<typeof oauthCookiePayload>;
-
 export type UnsealFailure = 'missing' | 'invalid' | 'expired';
 
 export interface CookieNames {
   connect: string;
-  oauth: string;
 }
 
 /** How many verified connect cookies are remembered (a few hundred bytes each). */
@@ -66,9 +51,7 @@ export class BrowserCookies {
     this.csrfKey = Buffer.from(hkdfSync('sha256', cookieSecret, '', 'ttc-gateway:csrf', 32));
     this.secure = opts.secure;
     // The __Secure- prefix makes browsers refuse the cookie unless it came over HTTPS with Secure.
-    this.names = opts.secure
-      ? { connect: '__Secure-ttc_connect', oauth: '__Secure-ttc_oauth' }
-      : { connect: 'ttc_connect', oauth: 'ttc_oauth' };
+    this.names = { connect: opts.secure ? '__Secure-ttc_connect' : 'ttc_connect' };
   }
 
   newBrowserId(): string {
@@ -93,14 +76,6 @@ export class BrowserCookies {
       this.verified.set(raw, opened);
     }
     return opened;
-  }
-
-  sealOAuth(value: OAuthCookie, ttlSeconds: number, now: number): string {
-    return sealJson(this.keyring, value, OAUTH_AAD, { ttlSeconds, now });
-  }
-
-  openOAuth(raw: string | undefined, now: number): OAuthCookie | UnsealFailure {
-    return this.open(raw, OAUTH_AAD, oauthCookiePayload, now);
   }
 
   /** CSRF token for the forms of one session in one browser: an HMAC, so nothing has to be stored. */

@@ -5,7 +5,10 @@ import { GatewayError } from '../errors.js';
 import type { ConnectCookie } from './browser-cookies.js';
 import type { ConnectSession } from './connect-sessions.js';
 
-/** Cookie attributes shared by both gateway cookies. */
+/** The connect cookie reaches the callback too: the OAuth state is bound to it. */
+export const CONNECT_COOKIE_PATH = '/';
+
+/** Attributes of the connect cookie (see browser-cookies.ts for why `Path=/` and `SameSite=Lax`). */
 export function cookieAttributes(ctx: GatewayContext, path: string, maxAgeSeconds: number) {
   return {
     path,
@@ -17,7 +20,7 @@ export function cookieAttributes(ctx: GatewayContext, path: string, maxAgeSecond
 }
 
 export function clearConnectCookie(ctx: GatewayContext, reply: FastifyReply): void {
-  reply.clearCookie(ctx.cookies.names.connect, { path: '/connect', secure: ctx.cookies.secure });
+  reply.clearCookie(ctx.cookies.names.connect, { path: CONNECT_COOKIE_PATH, secure: ctx.cookies.secure });
 }
 
 /** The connect session this browser holds, or a catalogue error explaining why there is none. */

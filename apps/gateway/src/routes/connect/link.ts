@@ -2,7 +2,7 @@ import { hashToken } from '@ttc/crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../../context.js';
 import { GatewayError } from '../../errors.js';
-import { cookieAttributes } from '../../services/browser-session.js';
+import { CONNECT_COOKIE_PATH, cookieAttributes } from '../../services/browser-session.js';
 import { isConnectSessionId, sessionRef } from '../../services/connect-sessions.js';
 
 /**
@@ -38,7 +38,7 @@ export const connectLinkRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
       reply.setCookie(
         ctx.cookies.names.connect,
         ctx.cookies.sealConnect({ sr: ref, bid, uid: session.userId, exp: now + ttlSeconds * 1000 }, ttlSeconds, now),
-        cookieAttributes(ctx, '/connect', ttlSeconds),
+        cookieAttributes(ctx, CONNECT_COOKIE_PATH, ttlSeconds),
       );
       return reply.redirect('/connect', 303);
     },

@@ -2,19 +2,18 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../../context.js';
 import { GatewayError } from '../../errors.js';
 import { createAuthorizeStarter } from '../../services/authorize-url.js';
-import { clearConnectCookie, cookieAttributes } from '../../services/browser-session.js';
-
-/** How long the user has on TikTok's pages before the callback is refused as expired. */
-export const OAUTH_STATE_TTL_SECONDS = 600;
+import { clearConnectCookie } from '../../services/browser-session.js';
+import { OAUTH_STATE_TTL_SECONDS, OAuthStates } from '../../services/oauth-state.js';
 
 /**
- * `GET /connect/tiktok`: starts a connection. State and PKCE verifier travel in a sealed cookie scoped to
- * `/auth/tiktok`, so this route touches neither Redis nor Postgres: it only opens one cookie, seals another and
- * redirects. It is a GET (a form with method=get) so that it also works as a plain link.
+ * `GET /connect/tiktok`: starts a connection. The state is self-authenticating and bound to this browser's connect
+ * cookie, and the PKCE verifier is derived from the state's nonce (see services/oauth-state.ts), so this route
+ * touches neither Redis nor Postgres and sets no cookie: it opens the connect cookie (memoised), computes two HMACs
+ * and a SHA-256, and redirects. It is a GET (a form with method=get) so that it also works as a plain link.
  */
 export const connectStartRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   const { tiktok: tt } = ctx.config;
-  const startAuthorization = createAuthorizeStarter(ctx.tiktok, {
+  const startAuthorization = createAuthorizeStarter(ctx.tiktok, new OAuthStates(ctx.config.cookieSecret), {
     redirectUri: tt.redirectUri,
     scopes: tt.scopes,
     extras: {
@@ -34,16 +33,10 @@ export const connectStartRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
       throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
     }
     if (cookie === 'missing' || cookie === 'invalid') throw new GatewayError('GW_CONNECT_SESSION_MISSING');
-    const { state, verifier, url } = startAuthorization();
-    reply.setCookie(
-      ctx.cookies.names.oauth,
-      ctx.cookies.sealOAuth(
-        { st: state, cv: verifier, sr: cookie.sr, bid: cookie.bid, uid: cookie.uid },
-        OAUTH_STATE_TTL_SECONDS,
-        now,
-      ),
-      cookieAttributes(ctx, '/auth/tiktok', OAUTH_STATE_TTL_SECONDS),
-    );
+    // Never beyond the connect session: once its cookie is gone the callback can no longer verify the state, and
+    // an expiry it can read (unauthenticated, for wording only) lets it say "expired" rather than "other browser".
+    const exp = Math.min(Math.floor(now / 1000) + OAUTH_STATE_TTL_SECONDS, Math.floor(cookie.exp / 1000));
+    const { url } = startAuthorization(cookie, exp);
     ctx.metrics.authorizeRedirects.inc();
     return reply.redirect(url, 302);
   });

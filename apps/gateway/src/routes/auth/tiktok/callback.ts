@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { tokenAad } from '@ttc/accounts';
-import { encryptToken, hashToken, safeEqual } from '@ttc/crypto';
+import { encryptToken, hashToken } from '@ttc/crypto';
 import { enqueueAccountConnected } from '@ttc/queue';
 import {
   type CallbackResult,
@@ -12,34 +12,64 @@ import {
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { GatewayContext, RouteOptions } from '../../../context.js';
 import { GatewayError } from '../../../errors.js';
-import type { OAuthCookie } from '../../../services/browser-cookies.js';
+import type { ConnectCookie } from '../../../services/browser-cookies.js';
 import type { ConnectResult } from '../../../services/connect-sessions.js';
+import { OAUTH_STATE_TTL_SECONDS, OAuthStates, type ParsedState } from '../../../services/oauth-state.js';
 import { MISSING_SCOPE_REASON, reasonForAuthorizeError, reasonForError } from '../../../services/tiktok-reasons.js';
 
-/** How long a used state is remembered: longer than the state cookie can live, so a replay is always caught. */
+/** How long a used state is remembered: longer than a state can live, so a replay is always caught. */
 const USED_STATE_TTL_SECONDS = 900;
+/** Tolerated clock difference between gateway instances when judging a state's expiry as one we could issue. */
+const CLOCK_SLACK_SECONDS = 60;
 const BASIC_FIELDS: UserInfoField[] = ['open_id', 'union_id', 'avatar_url', 'display_name'];
 
-function verifiedState(ctx: GatewayContext, raw: string | undefined, queryState: string | undefined): OAuthCookie {
-  const cookie = ctx.cookies.openOAuth(raw, ctx.now());
-  if (cookie === 'missing') throw new GatewayError('GW_STATE_BROWSER_MISMATCH');
-  if (cookie === 'expired') throw new GatewayError('GW_STATE_EXPIRED');
-  if (cookie === 'invalid') throw new GatewayError('GW_STATE_INVALID');
-  if (queryState === undefined) throw new GatewayError('GW_STATE_INVALID');
-  // A valid cookie for another state: this browser started a different sign-in (another tab, or this callback
-  // belongs to someone else's browser).
-  if (!safeEqual(queryState, cookie.st)) throw new GatewayError('GW_STATE_BROWSER_MISMATCH');
-  return cookie;
+/** An authentic, unexpired state, with the connect cookie it is bound to. */
+interface VerifiedState {
+  state: ParsedState;
+  cookie: ConnectCookie;
 }
 
 /**
- * `GET /auth/tiktok/callback`: TikTok's redirect back. Checks state (this browser's sealed cookie, unexpired,
- * first use), exchanges the code, reads the profile, encrypts the tokens and enqueues `account.connected`, then
+ * Checks the state against this browser's connect cookie. Order matters: the expiry is only trusted after the MAC,
+ * except to choose the wording of a refusal that happens anyway.
+ */
+function verifyState(
+  ctx: GatewayContext,
+  states: OAuthStates,
+  rawState: string | undefined,
+  rawCookie: string | undefined,
+): VerifiedState {
+  const state = rawState === undefined ? null : states.parse(rawState);
+  if (state === null) throw new GatewayError('GW_CALLBACK_INVALID');
+  const now = ctx.now();
+  const nowSeconds = Math.floor(now / 1000);
+  // An expiry further out than any the start route writes: not a state of ours, whatever the MAC says.
+  if (state.exp > nowSeconds + OAUTH_STATE_TTL_SECONDS + CLOCK_SLACK_SECONDS)
+    throw new GatewayError('GW_STATE_INVALID');
+  const cookie = ctx.cookies.openConnect(rawCookie, now);
+  if (typeof cookie !== 'object') {
+    // A state never outlives its connect session, so a lapsed state explains a cookie the browser dropped.
+    if (state.exp <= nowSeconds) throw new GatewayError('GW_STATE_EXPIRED');
+    if (cookie === 'expired') throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
+    // No (readable) connect cookie: started in another browser, or this one lost its cookies.
+    throw new GatewayError('GW_STATE_BROWSER_MISMATCH');
+  }
+  // Not issued for this browser's session: started in another browser, or before this browser opened another
+  // connect link. A forged state lands here too; it cannot be told apart from another session's without the key.
+  if (!states.authentic(state, cookie)) throw new GatewayError('GW_STATE_BROWSER_MISMATCH');
+  if (state.exp <= nowSeconds) throw new GatewayError('GW_STATE_EXPIRED');
+  return { state, cookie };
+}
+
+/**
+ * `GET /auth/tiktok/callback`: TikTok's redirect back. Checks the state (issued by us for this browser's connect
+ * session, unexpired, first use; see services/oauth-state.ts), exchanges the code, reads the profile, encrypts the tokens and enqueues `account.connected`, then
  * sends the browser to the connect page, which shows the outcome. Whatever TikTok does, the user gets a page
  * saying what happened: never a 500.
  */
 export const callbackRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   const { tiktok: tt } = ctx.config;
+  const states = new OAuthStates(ctx.config.cookieSecret);
 
   async function finish(reply: FastifyReply, sessionRef: string, result: ConnectResult, resultId = randomUUID()) {
     await ctx.sessions.recordResult(sessionRef, resultId, result);
@@ -66,16 +96,18 @@ export const callbackRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ct
         throw new GatewayError('GW_CALLBACK_INVALID', undefined, { cause: error });
       }
 
-      let cookie: OAuthCookie;
+      let verified: VerifiedState;
       try {
-        cookie = verifiedState(ctx, request.cookies[ctx.cookies.names.oauth], query.state);
+        verified = verifyState(ctx, states, query.state, request.cookies[ctx.cookies.names.connect]);
       } catch (error) {
         ctx.metrics.callbacks.inc({ result: 'rejected', reason: (error as GatewayError).code ?? 'state' });
         throw error;
       }
-      // Single use, enforced here because the start route keeps nothing server-side.
+      const { state, cookie } = verified;
+      // Single use, enforced here because the start route keeps nothing server-side. Keyed by the nonce: it is
+      // what the verifier derives from, and a verifying state's other parts are fixed by it and the browser.
       const first = await ctx.redis.set(
-        `${ctx.config.queuePrefix}:oauth-state-used:${hashToken(cookie.st)}`,
+        `${ctx.config.queuePrefix}:oauth-state-used:${hashToken(state.nonce)}`,
         '1',
         'EX',
         USED_STATE_TTL_SECONDS,
@@ -90,6 +122,7 @@ export const callbackRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ct
         ctx.metrics.callbacks.inc({ result: 'rejected', reason: 'GW_CONNECT_SESSION_EXPIRED' });
         throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
       }
+      // The cookie is sealed by us, so this only fails if the cookie secret leaked; checked anyway (cheap).
       if (session.claimedBy !== hashToken(cookie.bid) || session.userId !== cookie.uid) {
         throw new GatewayError('GW_STATE_INVALID');
       }
@@ -107,7 +140,7 @@ export const callbackRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ct
       let tokens: Awaited<ReturnType<typeof ctx.tiktok.exchangeCode>>;
       try {
         tokens = await ctx.tiktok.exchangeCode(
-          { code: query.code, redirectUri: tt.redirectUri, codeVerifier: cookie.cv },
+          { code: query.code, redirectUri: tt.redirectUri, codeVerifier: states.verifier(state.nonce) },
           { signal },
         );
       } catch (error) {
