@@ -12,7 +12,10 @@ const PNPM_VERSION = '12.4.2';
 /** The pnpm command to use: the pinned one on PATH, else through npx (the npm registry is all it needs). */
 export function pnpmCommand() {
   try {
-    const version = execFileSync('pnpm', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const version = execFileSync('pnpm', ['--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     if (version === PNPM_VERSION) return 'pnpm';
   } catch {
     // not installed

@@ -18,7 +18,11 @@ const workerMetricsPort = Number(env.WORKER_METRICS_PORT ?? 3002);
 function reachable(url, defaultPort) {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
-    const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || defaultPort), timeout: 2000 });
+    const socket = connect({
+      host: hostname.replace(/^\[|\]$/g, ''),
+      port: Number(port || defaultPort),
+      timeout: 2000,
+    });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -34,7 +38,9 @@ function reachable(url, defaultPort) {
 function run(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: root, env, stdio: 'inherit', shell: true, ...opts });
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`)),
+    );
   });
 }
 
@@ -111,9 +117,14 @@ const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const [pgUp, redisUp] = await Promise.all([reachable(databaseUrl, 5432), reachable(redisUrl, 6379)]);
 if (!pgUp || !redisUp) {
   console.error(
-    `\nCannot reach ${[!pgUp && `PostgreSQL (${new URL(databaseUrl).host})`, !redisUp && `Redis (${new URL(redisUrl).host})`]
+    `\nCannot reach ${[
+      !pgUp && `PostgreSQL (${new URL(databaseUrl).host})`,
+      !redisUp && `Redis (${new URL(redisUrl).host})`,
+    ]
       .filter(Boolean)
-      .join(' and ')}.\nStart them with:  docker compose up -d postgres redis\nor point DATABASE_URL / REDIS_URL at yours.\n`,
+      .join(
+        ' and ',
+      )}.\nStart them with:  docker compose up -d postgres redis\nor point DATABASE_URL / REDIS_URL at yours.\n`,
   );
   process.exit(1);
 }
