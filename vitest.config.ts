@@ -23,5 +23,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    reporters: ['default', resolve(root, 'packages/testing/src/summary-reporter.ts')],
   },
 });
