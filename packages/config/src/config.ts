@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadDevSecrets } from './dev-secrets.js';
+import { defaultDevSecretsFile, loadDevSecrets } from './dev-secrets.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 
 /** Which process is asking: each one only insists, in production, on the settings it uses. */
@@ -158,7 +158,10 @@ export interface LoadConfigOptions {
   service: ServiceName;
   /** Defaults to `process.env`. */
   env?: Record<string, string | undefined>;
-  /** Where development secrets are kept between runs; defaults to `.dev/secrets.json` under the working directory. */
+  /**
+   * Where development secrets are kept between runs; defaults to `.dev/secrets.json` at the root of the workspace
+   * (found from the working directory), so every app started from its own folder shares the same file.
+   */
   devSecretsFile?: string;
 }
 
@@ -233,7 +236,7 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
 
   const dev = production
     ? undefined
-    : loadDevSecrets(options.devSecretsFile ?? `${process.cwd()}/.dev/secrets.json`, {
+    : loadDevSecrets(options.devSecretsFile ?? defaultDevSecretsFile(), {
         persist: env.NODE_ENV === 'development',
       });
   // In production a setting this service needs was checked above; one it does not need stays empty.

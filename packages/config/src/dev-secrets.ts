@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /** Secrets generated for development so that nobody has to invent keys before a first run. */
 export interface DevSecrets {
@@ -61,4 +61,19 @@ export function loadDevSecrets(file: string, options: { persist: boolean }): Dev
   const result = secrets ?? generate();
   memo.set(file, result);
   return result;
+}
+
+/**
+ * `.dev/secrets.json` in the nearest folder, from `start` upwards, that holds `pnpm-workspace.yaml` (the repository
+ * root), else in `start` itself. Apps run from their own folders (`pnpm --dir apps/gateway dev`) and must still find
+ * the one file, or the gateway would encrypt tokens with a key the worker does not have.
+ */
+export function defaultDevSecretsFile(start: string = process.cwd()): string {
+  let dir = start;
+  for (;;) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return join(dir, '.dev', 'secrets.json');
+    const parent = dirname(dir);
+    if (parent === dir) return join(start, '.dev', 'secrets.json');
+    dir = parent;
+  }
 }

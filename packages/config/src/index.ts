@@ -10,6 +10,6 @@ export {
   SANDBOX_CLIENT_SECRET,
   type ServiceName,
 } from './config.js';
-export { type DevSecrets, loadDevSecrets } from './dev-secrets.js';
+export { type DevSecrets, defaultDevSecretsFile, loadDevSecrets } from './dev-secrets.js';
 export { ConfigError, type ConfigIssue } from './errors.js';
 export { loadSandboxConfig, type SandboxConfig } from './sandbox.js';

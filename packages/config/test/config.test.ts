@@ -163,3 +163,18 @@ describe('loadSandboxConfig', () => {
     expect(error.issues.map((i) => i.variable).sort()).toEqual(['SANDBOX_PORT', 'SANDBOX_PUBLIC_URL']);
   });
 });
+
+describe('defaultDevSecretsFile', () => {
+  it('finds the workspace root from an app folder, so every app shares one secrets file', async () => {
+    const { defaultDevSecretsFile } = await import('../src/index.js');
+    const root = join(import.meta.dirname, '..', '..', '..');
+    expect(defaultDevSecretsFile(join(root, 'apps', 'gateway'))).toBe(join(root, '.dev', 'secrets.json'));
+    expect(defaultDevSecretsFile(join(root, 'apps', 'worker', 'src'))).toBe(join(root, '.dev', 'secrets.json'));
+  });
+
+  it('falls back to the working directory outside a workspace', async () => {
+    const { defaultDevSecretsFile } = await import('../src/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ttc-nows-'));
+    expect(defaultDevSecretsFile(dir)).toBe(join(dir, '.dev', 'secrets.json'));
+  });
+});
