@@ -1,5 +1,6 @@
 import { hashToken } from '@ttc/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computeSecurityHeaders, redirectHeaders } from '../src/plugins/security-headers.js';
 import { API_KEY, dumpKey, type Harness, PUBLIC_URL, RETURN_TO, scanKeys, startHarness, text } from './harness.js';
 
 let h: Harness;
@@ -287,6 +288,38 @@ describe('operations endpoints and headers', () => {
     expect(sheet.statusCode).toBe(200);
     expect(sheet.headers['content-type']).toContain('text/css');
     expect(sheet.headers['cache-control']).toContain('immutable');
+  });
+
+  it('keeps only Referrer-Policy, nosniff and no-store on the bodiless authorize redirect, and all headers on its error pages', async () => {
+    const { browser } = await h.openSession();
+    const redirect = await browser.get('/connect/tiktok');
+    expect(redirect.statusCode).toBe(302);
+    expect(redirect.headers['referrer-policy']).toBe('no-referrer');
+    expect(redirect.headers['x-content-type-options']).toBe('nosniff');
+    expect(redirect.headers['cache-control']).toBe('no-store');
+    expect(redirect.headers['content-security-policy']).toBeUndefined();
+    expect(redirect.headers['x-frame-options']).toBeUndefined();
+    // Without a session the same route renders a page: it gets the document headers after all.
+    const refused = await h.browser().get('/connect/tiktok');
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['content-type']).toContain('text/html');
+    expect(String(refused.headers['content-security-policy'])).toContain("default-src 'none'");
+    expect(refused.headers['x-frame-options']).toBe('DENY');
+    expect(refused.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('keeps HSTS on redirects when served over https', () => {
+    const opts = { extraImageOrigins: [], formActionOrigins: ['https://www.tiktok.com'] };
+    const https = redirectHeaders(computeSecurityHeaders({ ...opts, https: true }));
+    expect(Object.keys(https).sort()).toEqual([
+      'referrer-policy',
+      'strict-transport-security',
+      'x-content-type-options',
+    ]);
+    expect(https['strict-transport-security']).toContain('max-age=31536000');
+    expect(redirectHeaders(computeSecurityHeaders({ ...opts, https: false }))).not.toHaveProperty(
+      'strict-transport-security',
+    );
   });
 
   it('answers unknown API paths with the JSON error shape and pages with an HTML 404', async () => {

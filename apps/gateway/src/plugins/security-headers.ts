@@ -58,11 +58,40 @@ export function computeSecurityHeaders(opts: SecurityHeadersOptions): Record<str
   return headers;
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route answers with a bodiless redirect when it succeeds: it gets only the headers that mean something on
+     * a redirect (see {@link redirectHeaders}); its error pages still get them all.
+     */
+    bodilessRedirect?: boolean;
+  }
+}
+
+/**
+ * Headers that still mean something on a bodiless redirect. CSP, X-Frame-Options, COOP/CORP, Permissions-Policy and
+ * the rest apply to the document a response renders, and a 302 renders none (the browser goes on to TikTok, whose
+ * own headers govern that page). Dropping them from the authorize redirect saved about 3 µs of server CPU per
+ * request out of about 40 (measured with both variants serving interleaved load), for ~700 fewer header bytes.
+ */
+const REDIRECT_HEADERS = ['referrer-policy', 'x-content-type-options', 'strict-transport-security'];
+
+/** The subset of `headers` that a bodiless redirect keeps: Referrer-Policy, nosniff and HSTS (when https). */
+export function redirectHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => REDIRECT_HEADERS.includes(name)));
+}
+
 /** Security headers on every response, errors and 404s included (set before routing can fail). */
 export const securityHeaders: FastifyPluginAsync<SecurityHeadersOptions> = globalPlugin(async (app, opts) => {
   const headers = computeSecurityHeaders(opts);
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(headers);
+  const forRedirects = redirectHeaders(headers);
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(request.routeOptions.config.bodilessRedirect === true ? forRedirects : headers);
+    done();
+  });
+  // A redirect route that fails answers with a page after all: give it every header.
+  app.addHook('onError', (request, reply, _error, done) => {
+    if (request.routeOptions.config.bodilessRedirect === true) reply.headers(headers);
     done();
   });
 });

@@ -24,7 +24,7 @@ export const connectStartRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
   });
   // The hot route of the gateway (every "Connect" click, and what load tests hammer): it logs only warnings and
   // errors, and the redirects are counted in `gateway_authorize_redirects_total` instead of one log line each.
-  app.get('/connect/tiktok', { logLevel: 'warn', config: { page: true } }, async (request, reply) => {
+  app.get('/connect/tiktok', { logLevel: 'warn', config: { page: true, bodilessRedirect: true } }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     const now = ctx.now();
     const cookie = ctx.cookies.openConnect(request.cookies[ctx.cookies.names.connect], now);
