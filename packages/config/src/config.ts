@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { defaultDevSecretsFile, loadDevSecrets } from './dev-secrets.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
@@ -82,9 +83,14 @@ const envSchema = z.object({
   REFRESH_LEAD_SECONDS: z.coerce.number().int().min(1).default(600),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(300),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
+  // Lets processes started from anywhere (or a test) share one set of generated development secrets.
+  DEV_SECRETS_FILE: z.string().refine(isAbsolute, 'must be an absolute path').optional(),
 });
 
 type Env = z.infer<typeof envSchema>;
+
+/** The name of a setting `loadConfig` reads. */
+export type ConfigVariable = keyof Env;
 
 /** The settings each service cannot run without in production. */
 const requiredInProduction: Record<ServiceName, (keyof Env)[]> = {
@@ -159,10 +165,17 @@ export interface LoadConfigOptions {
   /** Defaults to `process.env`. */
   env?: Record<string, string | undefined>;
   /**
-   * Where development secrets are kept between runs; defaults to `.dev/secrets.json` at the root of the workspace
-   * (found from the working directory), so every app started from its own folder shares the same file.
+   * Where development secrets are kept between runs. Defaults to `DEV_SECRETS_FILE` when set, else to
+   * `.dev/secrets.json` at the root of the workspace (found from the working directory), so every app started from
+   * its own folder shares the same file.
    */
   devSecretsFile?: string;
+  /**
+   * Settings this particular command needs in production on top of its service's own list. A `cli` command that
+   * decrypts tokens asks for `TOKEN_ENCRYPTION_KEYS` here, so that `db:migrate` (also `cli`) keeps running with
+   * nothing but `DATABASE_URL`.
+   */
+  alsoRequire?: readonly ConfigVariable[];
 }
 
 function issuesFromZod(error: z.ZodError): ConfigIssue[] {
@@ -193,7 +206,7 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
   const generated: string[] = [];
 
   if (production) {
-    for (const name of requiredInProduction[options.service]) {
+    for (const name of new Set([...requiredInProduction[options.service], ...(options.alsoRequire ?? [])])) {
       if (env[name] === undefined) issues.push({ variable: name, problem: 'required in production' });
     }
     if (env.TIKTOK_CLIENT_KEY !== undefined && env.TIKTOK_CLIENT_SECRET === undefined) {
@@ -236,7 +249,7 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
 
   const dev = production
     ? undefined
-    : loadDevSecrets(options.devSecretsFile ?? defaultDevSecretsFile(), {
+    : loadDevSecrets(options.devSecretsFile ?? env.DEV_SECRETS_FILE ?? defaultDevSecretsFile(), {
         persist: env.NODE_ENV === 'development',
       });
   // In production a setting this service needs was checked above; one it does not need stays empty.

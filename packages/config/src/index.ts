@@ -1,5 +1,6 @@
 export {
   type AppConfig,
+  type ConfigVariable,
   DEFAULT_TIKTOK_API_URL,
   DEFAULT_TIKTOK_AUTH_URL,
   DEFAULT_TIKTOK_SCOPES,
