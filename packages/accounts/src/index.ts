@@ -24,6 +24,13 @@ export { type RedisLock, tryLock } from './lock.js';
 export { createAccountConnectedProcessor } from './processor.js';
 export { type ReconcileOptions, type ReconcileReport, reconcileRefreshJobs } from './reconcile.js';
 export {
+  type ReencryptStoredTokensDeps,
+  type ReencryptStoredTokensOptions,
+  type ReencryptStoredTokensProgress,
+  type ReencryptStoredTokensReport,
+  reencryptStoredTokens,
+} from './reencrypt.js';
+export {
   type FreshAccessToken,
   flagExpiringRefreshToken,
   getFreshAccessToken,
