@@ -63,9 +63,9 @@ function verifyState(
 
 /**
  * `GET /auth/tiktok/callback`: TikTok's redirect back. Checks the state (issued by us for this browser's connect
- * session, unexpired, first use; see services/oauth-state.ts), exchanges the code, reads the profile, encrypts the tokens and enqueues `account.connected`, then
- * sends the browser to the connect page, which shows the outcome. Whatever TikTok does, the user gets a page
- * saying what happened: never a 500.
+ * session, unexpired, first use; see services/oauth-state.ts), recomputes the PKCE verifier from it, exchanges the
+ * code, reads the profile, encrypts the tokens and enqueues `account.connected`, then sends the browser to the
+ * connect page, which shows the outcome. Whatever TikTok does, the user gets a page saying what happened: never a 500.
  */
 export const callbackRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   const { tiktok: tt } = ctx.config;
