@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Secrets generated for development so that nobody has to invent keys before a first run. */
@@ -48,13 +48,18 @@ export function loadDevSecrets(file: string, options: { persist: boolean }): Dev
     if (!secrets) {
       const fresh = generate();
       mkdirSync(dirname(file), { recursive: true });
+      // Written whole under a temporary name, then linked into place: `link` fails when the file exists, so processes
+      // starting together (gateway, worker, admin) all keep the first complete file, and none reads a half-written one.
+      const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      writeFileSync(temporary, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
       try {
-        // 'wx' so that two processes starting together keep the first file written, not a mix.
-        writeFileSync(file, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+        linkSync(temporary, file);
         secrets = fresh;
       } catch {
         const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
         secrets = isDevSecrets(parsed) ? parsed : fresh;
+      } finally {
+        rmSync(temporary, { force: true });
       }
     }
   }

@@ -71,3 +71,28 @@ describe('alsoRequire', () => {
     expect(config.tokenEncryptionKeys).toBe('');
   });
 });
+
+describe('development secrets shared by processes starting together', () => {
+  it('gives every process the same complete secrets, never a half-written file', async () => {
+    const { execFile } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const file = tmpFile();
+    const script = `import { loadConfig } from './src/index.ts';
+const c = loadConfig({ service: 'gateway' });
+console.log(JSON.stringify([c.tokenEncryptionKeys, c.gatewayApiKeys, c.adminApiTokens, c.cookieSecret]));`;
+    const cwd = fileURLToPath(new URL('..', import.meta.url));
+    const run = () =>
+      new Promise<string>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', '--input-type=module', '-e', script],
+          { cwd, env: { PATH: process.env.PATH, NODE_ENV: 'development', DEV_SECRETS_FILE: file } },
+          (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve(stdout.trim())),
+        );
+      });
+    const outputs = await Promise.all(Array.from({ length: 6 }, run));
+    expect(new Set(outputs).size).toBe(1);
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { tokenEncryptionKeys: string };
+    expect(JSON.parse(outputs[0] ?? '[]')[0]).toBe(stored.tokenEncryptionKeys);
+  });
+});
