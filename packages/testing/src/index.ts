@@ -1,2 +1,10 @@
 export { browserTestsEnabled, CHROMIUM_PATH, launchChromium, screenshotPath } from './browser.js';
+export {
+  freePort,
+  type ServiceExit,
+  type ServiceProcess,
+  type StartServiceOptions,
+  startServiceProcess,
+  waitForHttp,
+} from './processes.js';
 export { resolveServiceUrls, type ServiceUrls } from './services.js';
