@@ -186,6 +186,7 @@ else if (role === 'show') {
   console.log(`gateway /connect/tiktok (no log): ${fmt(gateway)}  ${fmtRatios(gateway)}`);
   console.log(`gateway /connect/tiktok (logged): ${fmt(logged)}  ${fmtRatios(logged)}`);
   // Load average before and after: the machine may be shared, and absolute numbers move with it.
+  const named = ([m1, m5, m15]: number[]) => ({ '1m': m1, '5m': m5, '15m': m15 });
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const file = `${dir}start-redirect-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`;
@@ -194,7 +195,7 @@ else if (role === 'show') {
     startedAt: startedAt.toISOString(),
     node: process.version,
     cpus: cpus().length,
-    loadavg: { before: loadBefore, after: loadavg() },
+    loadavg: { before: named(loadBefore), after: named(loadavg()) },
     args: { seconds, connections, rounds },
     medians: { bare: summary('bare'), gateway, 'gateway-logging': logged },
     rounds: results,

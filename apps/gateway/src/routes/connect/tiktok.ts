@@ -24,20 +24,24 @@ export const connectStartRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
   });
   // The hot route of the gateway (every "Connect" click, and what load tests hammer): it logs only warnings and
   // errors, and the redirects are counted in `gateway_authorize_redirects_total` instead of one log line each.
-  app.get('/connect/tiktok', { logLevel: 'warn', config: { page: true, bodilessRedirect: true } }, async (request, reply) => {
-    reply.header('cache-control', 'no-store');
-    const now = ctx.now();
-    const cookie = ctx.cookies.openConnect(request.cookies[ctx.cookies.names.connect], now);
-    if (cookie === 'expired') {
-      clearConnectCookie(ctx, reply);
-      throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
-    }
-    if (cookie === 'missing' || cookie === 'invalid') throw new GatewayError('GW_CONNECT_SESSION_MISSING');
-    // Never beyond the connect session: once its cookie is gone the callback can no longer verify the state, and
-    // an expiry it can read (unauthenticated, for wording only) lets it say "expired" rather than "other browser".
-    const exp = Math.min(Math.floor(now / 1000) + OAUTH_STATE_TTL_SECONDS, Math.floor(cookie.exp / 1000));
-    const { url } = startAuthorization(cookie, exp);
-    ctx.metrics.authorizeRedirects.inc();
-    return reply.redirect(url, 302);
-  });
+  app.get(
+    '/connect/tiktok',
+    { logLevel: 'warn', config: { page: true, bodilessRedirect: true } },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const now = ctx.now();
+      const cookie = ctx.cookies.openConnect(request.cookies[ctx.cookies.names.connect], now);
+      if (cookie === 'expired') {
+        clearConnectCookie(ctx, reply);
+        throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
+      }
+      if (cookie === 'missing' || cookie === 'invalid') throw new GatewayError('GW_CONNECT_SESSION_MISSING');
+      // Never beyond the connect session: once its cookie is gone the callback can no longer verify the state, and
+      // an expiry it can read (unauthenticated, for wording only) lets it say "expired" rather than "other browser".
+      const exp = Math.min(Math.floor(now / 1000) + OAUTH_STATE_TTL_SECONDS, Math.floor(cookie.exp / 1000));
+      const { url } = startAuthorization(cookie, exp);
+      ctx.metrics.authorizeRedirects.inc();
+      return reply.redirect(url, 302);
+    },
+  );
 };
