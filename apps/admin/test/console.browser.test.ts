@@ -69,7 +69,10 @@ describe.skipIf(!browserTestsEnabled)('admin console in a real browser', () => {
       await page.getByText('token.refresh').first().waitFor({ timeout: 15_000 });
       // Open one queue: its job states load through the dashboard's own API, behind the same admin session.
       await page.getByText('token.refresh').first().click();
-      await page.getByText(/delayed/i).first().waitFor({ timeout: 15_000 });
+      await page
+        .getByText(/delayed/i)
+        .first()
+        .waitFor({ timeout: 15_000 });
       await page.screenshot({ path: screenshotPath('admin-queues.png'), fullPage: true });
       expect(problems).toEqual([]);
     } catch (error) {
