@@ -8,12 +8,13 @@ import type { TikTokClient } from '@ttc/tiktok';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { GatewayContext, RouteOptions } from './context.js';
+import { GatewayError } from './errors.js';
 import { cookies } from './plugins/cookies.js';
-import { errorHandling } from './plugins/error-handler.js';
+import { errorHandling, sendError, toGatewayError } from './plugins/error-handler.js';
 import { GatewayLogController } from './plugins/log-controller.js';
 import { GatewayMetrics, metricsPlugin } from './plugins/metrics.js';
 import { rateLimits } from './plugins/rate-limit.js';
-import { securityHeaders } from './plugins/security-headers.js';
+import { computeSecurityHeaders, type SecurityHeadersOptions, securityHeaders } from './plugins/security-headers.js';
 import { callbackRoutes } from './routes/auth/tiktok/callback.js';
 import { disconnectRoutes } from './routes/connect/disconnect.js';
 import { connectLinkRoutes } from './routes/connect/link.js';
@@ -80,6 +81,18 @@ export function gatewayLoggerOptions(config: AppConfig): FastifyServerOptions['l
  */
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  const https = config.publicGatewayUrl.startsWith('https://');
+  const httpOrigins = [config.tiktok.authUrl, config.tiktok.apiUrl]
+    .map((u) => new URL(u))
+    .filter((u) => u.protocol === 'http:')
+    .map((u) => u.origin);
+  const headerOptions: SecurityHeadersOptions = {
+    https,
+    extraImageOrigins: [...new Set(httpOrigins)],
+    formActionOrigins: [new URL(config.tiktok.authUrl).origin],
+  };
+  // Router errors skip every hook, the security headers' onRequest included: they get the same headers here.
+  const frameworkErrorHeaders = computeSecurityHeaders(headerOptions);
   const app = Fastify({
     logger: deps.logger ?? gatewayLoggerOptions(config),
     logController: new GatewayLogController(),
@@ -87,9 +100,18 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     bodyLimit: 64 * 1024,
     // Connect session ids are 46 characters; anything much longer is not a route of ours.
     routerOptions: { maxParamLength: 200 },
+    // Errors the router raises before any route or hook runs (an undecodable URL, an over-long parameter): without
+    // this Fastify answers them itself, in its own shape, echoing the path, and without our security headers.
+    frameworkErrors: (error, request, reply) => {
+      // An over-long id cannot name anything of ours: answered like any other id that cannot exist.
+      const mapped =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new GatewayError('GW_NOT_FOUND') : toGatewayError(error);
+      request.log.info({ code: mapped.code, status: mapped.statusCode }, 'request refused');
+      reply.headers(frameworkErrorHeaders);
+      return sendError(request, reply, mapped);
+    },
   });
 
-  const https = config.publicGatewayUrl.startsWith('https://');
   const metrics = new GatewayMetrics();
   const accounts: AccountsDeps = {
     prisma: deps.prisma,
@@ -117,17 +139,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     now: deps.now ?? Date.now,
   };
 
-  const httpOrigins = [config.tiktok.authUrl, config.tiktok.apiUrl]
-    .map((u) => new URL(u))
-    .filter((u) => u.protocol === 'http:')
-    .map((u) => u.origin);
-
   await app.register(errorHandling);
-  await app.register(securityHeaders, {
-    https,
-    extraImageOrigins: [...new Set(httpOrigins)],
-    formActionOrigins: [new URL(config.tiktok.authUrl).origin],
-  });
+  await app.register(securityHeaders, headerOptions);
   await app.register(cookies);
   await app.register(formbody, { bodyLimit: 4096 });
   await app.register(metricsPlugin, { metrics });
