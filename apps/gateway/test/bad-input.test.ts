@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, type Harness, startHarness } from './harness.js';
+import { API_KEY, type Harness, RETURN_TO, startHarness } from './harness.js';
 
 let h: Harness;
 
@@ -44,5 +44,30 @@ describe('bad input the router refuses before any route runs', () => {
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({ error: { code: 'GW_NOT_FOUND', message: expect.any(String) } });
     expect(res.body).not.toContain('a'.repeat(300));
+  });
+});
+
+describe('POST /v1/connect-sessions with user ids that are not valid Unicode', () => {
+  it('refuses a lone surrogate with 400 GW_VALIDATION: stored as UTF-8 it would merge with other user ids', async () => {
+    for (const userId of ['user-\ud800', 'user-\udfff', '\udc00']) {
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/v1/connect-sessions',
+        headers: auth,
+        payload: { userId, returnTo: RETURN_TO },
+      });
+      expect(res.statusCode, JSON.stringify(userId)).toBe(400);
+      expect(res.json().error.code).toBe('GW_VALIDATION');
+    }
+  });
+
+  it('still accepts astral characters (surrogate pairs) in a user id', async () => {
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/connect-sessions',
+      headers: auth,
+      payload: { userId: 'user-😀-ok', returnTo: RETURN_TO },
+    });
+    expect(res.statusCode).toBe(201);
   });
 });

@@ -5,12 +5,18 @@ import { GatewayError } from '../../errors.js';
 import { apiKeyAuth } from '../../plugins/api-key-auth.js';
 import { createConnectSession, hasControlCharacters } from '../../services/create-session.js';
 
+/** With the `u` flag a surrogate only matches when it is not half of a pair. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 const body = z.object({
   userId: z
     .string({ error: 'userId must be a string' })
     .min(1, 'userId must not be empty')
     .max(255, 'userId must be at most 255 characters')
-    .refine((v) => !hasControlCharacters(v), 'userId must not contain control characters'),
+    .refine((v) => !hasControlCharacters(v), 'userId must not contain control characters')
+    // A lone surrogate cannot be stored: Redis and Postgres receive UTF-8, where every one becomes U+FFFD, so two
+    // different user ids would end up as one user, sharing each other's TikTok accounts.
+    .refine((v) => !LONE_SURROGATE.test(v), 'userId must be valid Unicode text'),
   returnTo: z.string({ error: 'returnTo must be a string' }),
 });
 
