@@ -2,7 +2,7 @@ import { disconnectAccount, isAccountError } from '@ttc/accounts';
 import { jobIds, QueueNames } from '@ttc/queue';
 import type { IResolvers } from 'mercurius';
 import { adminError } from '../../errors.js';
-import { assertAccountId } from './query.js';
+import { assertAccountId, assertNoNul } from './query.js';
 
 function mapAccountError(error: unknown): never {
   if (isAccountError(error, 'ACCOUNT_NOT_FOUND')) throw adminError('ACCOUNT_NOT_FOUND', 'Account not found');
@@ -18,6 +18,7 @@ export const mutationResolvers: IResolvers['Mutation'] = {
     if (args.reason != null && args.reason.length > 500) {
       throw adminError('BAD_USER_INPUT', 'reason must be at most 500 characters', { argument: 'reason' });
     }
+    assertNoNul(args.reason, 'reason');
     try {
       await disconnectAccount(ctx.accounts, {
         accountId: args.id,

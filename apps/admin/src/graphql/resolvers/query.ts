@@ -14,6 +14,16 @@ export function assertAccountId(id: string): void {
   if (!UUID.test(id)) throw adminError('BAD_USER_INPUT', 'id must be an account id (UUID)', { argument: 'id' });
 }
 
+/**
+ * Postgres text cannot hold U+0000: a string with one fails the query (22021), which would surface as an internal
+ * error. No stored value can contain it, so it is refused as input instead.
+ */
+export function assertNoNul(value: string | null | undefined, argument: string): void {
+  if (value?.includes('\u0000')) {
+    throw adminError('BAD_USER_INPUT', `${argument} must not contain NUL characters`, { argument });
+  }
+}
+
 function checkFilter(filter: AccountFilter | null | undefined): AccountFilter {
   const f = filter ?? {};
   if (f.search != null && f.search.length > 200) {
@@ -22,6 +32,8 @@ function checkFilter(filter: AccountFilter | null | undefined): AccountFilter {
   if (f.userId != null && (f.userId.length === 0 || f.userId.length > 255)) {
     throw adminError('BAD_USER_INPUT', 'userId must be 1 to 255 characters', { argument: 'filter.userId' });
   }
+  assertNoNul(f.search, 'filter.search');
+  assertNoNul(f.userId, 'filter.userId');
   return f;
 }
 
