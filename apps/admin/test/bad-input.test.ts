@@ -41,4 +41,37 @@ describe('bad input to the admin API is a client error, never INTERNAL_SERVER_ER
     // Refused before anything was written.
     expect((await t.db.prisma.socialAccount.findUniqueOrThrow({ where: { id: active.id } })).status).toBe('ACTIVE');
   });
+
+  it('answers a query that is JSON rather than GraphQL ("5", "{}", a hand-made AST) with 400 GRAPHQL_PARSE_FAILED', async () => {
+    for (const query of [
+      '5',
+      '{}',
+      '[]',
+      'null',
+      '{"kind":"Document","definitions":[{"kind":"OperationDefinition"}]}',
+    ]) {
+      const res = await gql({ query });
+      expect(res.status, query).toBe(400);
+      expect(res.body.errors?.[0]?.extensions.code, query).toBe('GRAPHQL_PARSE_FAILED');
+    }
+    // A number in the body is coerced to the string "5" by the body schema: the same case.
+    const coerced = await gql({ query: 5 });
+    expect(coerced.status).toBe(400);
+    expect(coerced.body.errors?.[0]?.extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+    // Real queries, parsed or from the cache, still run.
+    for (let i = 0; i < 2; i++) {
+      const ok = await gql({ query: '{ accountStats { total } }' });
+      expect(ok.body).toEqual({ data: { accountStats: { total: 5 } } });
+    }
+  });
+
+  it('refuses a mutation sent with GET as BAD_REQUEST', async () => {
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/graphql?query=${encodeURIComponent('mutation { refreshAccount(id: "00000000-0000-0000-0000-000000000000") { id } }')}`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
 });

@@ -3,7 +3,7 @@ import { isAccountError } from '@ttc/accounts';
 import type { FastifyInstance } from 'fastify';
 import type { GraphQLError } from 'graphql';
 import mercurius, { type MercuriusContext } from 'mercurius';
-import { type AdminErrorCode, statusForCode } from '../errors.js';
+import { type AdminErrorCode, adminError, statusForCode } from '../errors.js';
 import { type AdminAuthenticator, requireAdmin } from '../plugins/auth.js';
 import type { AdminContext } from './context.js';
 import { graphqlJs } from './graphql-js.js';
@@ -49,11 +49,14 @@ function classify(error: GraphQLError): { code: AdminErrorCode | string; interna
 
 type Execution = { data?: unknown; errors: readonly GraphQLError[] };
 
-function toGraphQLError(error: Error): GraphQLError {
+function toGraphQLError(error: Error, wrapper?: Error): GraphQLError {
   if (error instanceof graphqlJs.GraphQLError) return error;
-  const e = error as Error & { extensions?: Record<string, unknown> };
+  const e = error as Error & { extensions?: Record<string, unknown>; statusCode?: number; code?: unknown };
+  // A bare Error in Mercurius's list (a mutation sent with GET, say) says nothing of its kind; the wrapper
+  // (MER_ERR_METHOD_NOT_ALLOWED, 405) does, so classify by the wrapper rather than call it internal.
+  const bare = e.statusCode === undefined && e.code === undefined && e.extensions === undefined;
   return new graphqlJs.GraphQLError(e.message, {
-    originalError: e,
+    originalError: bare && wrapper ? wrapper : e,
     ...(e.extensions ? { extensions: e.extensions } : {}),
   });
 }
@@ -64,8 +67,9 @@ export function formatErrors(execution: Execution, ctx: MercuriusContext) {
   const flat: GraphQLError[] = [];
   for (const error of execution.errors) {
     // Mercurius wraps parse, validation and variable errors in one error carrying the list.
-    const inner = (error.originalError as { errors?: unknown } | undefined)?.errors;
-    if (Array.isArray(inner)) for (const e of inner) flat.push(toGraphQLError(e as Error));
+    const outer = error.originalError as (Error & { errors?: unknown }) | undefined;
+    const inner = outer?.errors;
+    if (Array.isArray(inner)) for (const e of inner) flat.push(toGraphQLError(e as Error, outer));
     else flat.push(error);
   }
   let requestLevelCode: string | undefined;
@@ -114,6 +118,15 @@ export async function graphqlPlugin(app: FastifyInstance, options: GraphqlPlugin
     // Bounds the parser's work before validation sees the document.
     graphql: { parseOptions: { maxTokens: 5_000 } },
     errorFormatter: formatErrors as never,
+  });
+  // When a query fails to parse, Mercurius tries it as a JSON-encoded AST: "5", "{}" or a hand-made
+  // {"kind":"Document",…} then reaches graphql-js's validation, which fails with a TypeError on anything malformed
+  // (a client's mistake reported as an internal error). Only documents parsed from GraphQL text go on: they carry
+  // a parser Location, which JSON cannot make.
+  app.graphql.addHook('preValidation', async (_schema, document) => {
+    if (!((document as { loc?: unknown } | null)?.loc instanceof graphqlJs.Location)) {
+      throw adminError('GRAPHQL_PARSE_FAILED', 'The query is not a GraphQL document');
+    }
   });
   app.graphql.addHook('preExecution', async (schema, document, _context, variables) => {
     enforceLimits(schema, document, variables, limits);
