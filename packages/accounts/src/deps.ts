@@ -22,7 +22,10 @@ export interface TokenLifecycleSettings {
   leadShare: number;
   /** Random extra lead, as a share of the lead, so that accounts connected together do not refresh together. Default 0.1. */
   jitterShare: number;
-  /** Lifetime of the per-account refresh lock; every TikTok call under it is bounded to a third of it. Default 60 s. */
+  /**
+   * Lifetime of the per-account refresh lock, extended every third of it while its holder works; every TikTok call
+   * under it is bounded to a third of it. Default 60 s.
+   */
   lockTtlMs: number;
   /** How long a caller waits for another process's refresh of the same account. Default 20 s. */
   lockWaitMs: number;

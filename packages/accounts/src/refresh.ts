@@ -199,6 +199,15 @@ async function doRefresh(deps: AccountsDeps, accountId: string, opts: RefreshOpt
     // Released without a new version: the holder failed. Take our own turn (the loop tries the lock again).
   }
 
+  // The lock outlives the bounded TikTok call, but not necessarily the write of the rotated tokens, which is retried
+  // for as long as the database needs (row locks, pool waits). Lapsing meanwhile would let another process spend the
+  // refresh token this holder has already rotated, so the lock is extended while held (a dead holder's still lapses).
+  const held = lock;
+  const heartbeat = setInterval(
+    () => void held.extend(s.lockTtlMs).catch(() => false),
+    Math.max(10, Math.floor(s.lockTtlMs / 3)),
+  );
+  heartbeat.unref();
   try {
     row = await readTokenRow(deps, accountId);
     if (!row) return { outcome: 'not_found', account: null };
@@ -211,6 +220,7 @@ async function doRefresh(deps: AccountsDeps, accountId: string, opts: RefreshOpt
     }
     return await refreshUnderLock(deps, row, opts, s);
   } finally {
+    clearInterval(heartbeat);
     await lock.release();
   }
 }

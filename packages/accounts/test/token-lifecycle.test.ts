@@ -300,6 +300,51 @@ describe('refreshAccount', () => {
     expect(row?.tokenVersion).toBe(reconnected?.tokenVersion);
   });
 
+  it('keeps its lock while the write of rotated tokens is slow: no second process spends the rotated refresh token', async () => {
+    const { accountId } = await connectThroughTikTok(deps, sandbox.control, { openId: 'sbx-open-dev' });
+    await sandbox.control.resetCalls();
+    const lifecycle = { retryBaseMs: 200, retryMaxMs: 2_000, lockTtlMs: 300, lockWaitMs: 400 };
+    const holder = { ...makeDeps(), lifecycle };
+    const other = { ...makeDeps(), lifecycle };
+
+    // Another transaction holds the row: the holder's compare-and-set of the rotated tokens waits well past the
+    // lock's 300 ms lifetime (a slow or contended database), after TikTok has already rotated the refresh token.
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let rowLocked: () => void = () => {};
+    const locked = new Promise<void>((resolve) => {
+      rowLocked = resolve;
+    });
+    const blocker = db.prisma.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM social_accounts WHERE id = ${accountId}::uuid FOR UPDATE`;
+        rowLocked();
+        await released;
+      },
+      { timeout: 10_000 },
+    );
+    await locked;
+    const refreshing = refreshAccount(holder, accountId, { reason: 'manual', force: true });
+    while ((await sandbox.control.calls({ endpoint: 'refresh' })).length === 0) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 700));
+
+    const racing = refreshAccount(other, accountId, { reason: 'manual', force: true });
+    await new Promise((r) => setTimeout(r, 600));
+    release();
+    await blocker;
+    const [first, second] = await Promise.all([refreshing, racing]);
+
+    expect(second.outcome).toBe('busy');
+    expect(first.outcome).toBe('refreshed');
+    const calls = await sandbox.control.calls({ endpoint: 'refresh' });
+    expect(calls).toHaveLength(1);
+    expect((await readTokenRow(deps, accountId))?.status).toBe('ACTIVE');
+  });
+
   it('flags a refresh token close to its own expiry once per refresh token', async () => {
     await sandbox.control.setLifetimes({ refreshTokenTtlSeconds: 3 * 86_400 });
     const { accountId } = await connectThroughTikTok(deps, sandbox.control, { openId: 'sbx-open-dev' });
