@@ -4,7 +4,7 @@ import type { AppConfig } from '@ttc/config';
 import type { Keyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
 import type { Queues } from '@ttc/queue';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import { consolePlugin } from './console/routes.js';
 import { errorBody } from './errors.js';
@@ -111,6 +111,18 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
     // The id of a request shows up in its log lines and in internal error responses for support.
     genReqId: () => crypto.randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors raised while routing (an undecodable URL, an over-long parameter) come before any hook, so helmet has
+    // not run and Fastify's default body would echo the path back: answer them here, in our shape.
+    frameworkErrors: (error, _request, rawReply) => {
+      const notFound = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      (rawReply as unknown as FastifyReply)
+        .code(notFound ? 404 : 400)
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'no-store')
+        .send(
+          notFound ? errorBody('NOT_FOUND', 'Not found') : errorBody('BAD_REQUEST', 'The request URL is not valid.'),
+        );
+    },
   });
 
   const auth = new AdminAuthenticator({
