@@ -98,6 +98,12 @@ describe('POST /v1/connect-sessions', () => {
     expect(noUser.json()).toEqual({ error: { code: 'GW_VALIDATION', message: 'userId is required' } });
   });
 
+  it('says a field of the wrong type must be a string, not that it is missing', async () => {
+    const res = await post({ userId: ['u'], returnTo: RETURN_TO });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: { code: 'GW_VALIDATION', message: 'userId must be a string' } });
+  });
+
   it('refuses an empty or oversize userId (256 characters) with 400, accepts 255', async () => {
     expect((await post({ userId: '', returnTo: RETURN_TO })).json().error.code).toBe('GW_VALIDATION');
     const over = await post({ userId: 'a'.repeat(256), returnTo: RETURN_TO });

@@ -42,8 +42,11 @@ export const connectSessionsRoutes: FastifyPluginAsync<RouteOptions> = async (ap
         const message =
           request.body === null || typeof request.body !== 'object' || Array.isArray(request.body)
             ? 'The body must be a JSON object { "userId", "returnTo" }.'
-            : issue?.code === 'invalid_type' && issue.input === undefined
-              ? `${String(issue.path[0])} is required`
+            : issue?.code === 'invalid_type'
+              ? // zod 4 does not report the input; whether the field was sent at all tells the two cases apart.
+                (request.body as Record<string, unknown>)[String(issue.path[0])] === undefined
+                ? `${String(issue.path[0])} is required`
+                : `${String(issue.path[0])} must be a string`
               : (issue?.message ?? 'The request is invalid.');
         throw new GatewayError('GW_VALIDATION', message);
       }
