@@ -23,6 +23,25 @@ export function clearConnectCookie(ctx: GatewayContext, reply: FastifyReply): vo
   reply.clearCookie(ctx.cookies.names.connect, { path: CONNECT_COOKIE_PATH, secure: ctx.cookies.secure });
 }
 
+/**
+ * This browser's connect cookie, opened (memoised, no I/O), or a catalogue error: expired (and cleared) or missing.
+ * Enough for the authorize redirect; routes that need the session itself use {@link loadBrowserSession}.
+ */
+export function requireConnectCookie(
+  ctx: GatewayContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  now: number,
+): ConnectCookie {
+  const cookie = ctx.cookies.openConnect(request.cookies[ctx.cookies.names.connect], now);
+  if (cookie === 'expired') {
+    clearConnectCookie(ctx, reply);
+    throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
+  }
+  if (cookie === 'missing' || cookie === 'invalid') throw new GatewayError('GW_CONNECT_SESSION_MISSING');
+  return cookie;
+}
+
 /** The connect session this browser holds, or a catalogue error explaining why there is none. */
 export async function loadBrowserSession(
   ctx: GatewayContext,
@@ -30,12 +49,7 @@ export async function loadBrowserSession(
   reply: FastifyReply,
 ): Promise<{ cookie: ConnectCookie; session: ConnectSession }> {
   const now = ctx.now();
-  const cookie = ctx.cookies.openConnect(request.cookies[ctx.cookies.names.connect], now);
-  if (cookie === 'expired') {
-    clearConnectCookie(ctx, reply);
-    throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
-  }
-  if (cookie === 'missing' || cookie === 'invalid') throw new GatewayError('GW_CONNECT_SESSION_MISSING');
+  const cookie = requireConnectCookie(ctx, request, reply, now);
   const session = await ctx.sessions.load(cookie.sr, now);
   if (session === null) {
     clearConnectCookie(ctx, reply);

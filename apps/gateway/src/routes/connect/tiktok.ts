@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../../context.js';
-import { GatewayError } from '../../errors.js';
 import { createAuthorizeStarter } from '../../services/authorize-url.js';
-import { clearConnectCookie } from '../../services/browser-session.js';
+import { requireConnectCookie } from '../../services/browser-session.js';
 import { OAUTH_STATE_TTL_SECONDS, OAuthStates } from '../../services/oauth-state.js';
 
 /**
@@ -30,12 +29,7 @@ export const connectStartRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const now = ctx.now();
-      const cookie = ctx.cookies.openConnect(request.cookies[ctx.cookies.names.connect], now);
-      if (cookie === 'expired') {
-        clearConnectCookie(ctx, reply);
-        throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
-      }
-      if (cookie === 'missing' || cookie === 'invalid') throw new GatewayError('GW_CONNECT_SESSION_MISSING');
+      const cookie = requireConnectCookie(ctx, request, reply, now);
       // Never beyond the connect session: once its cookie is gone the callback can no longer verify the state, and
       // an expiry it can read (unauthenticated, for wording only) lets it say "expired" rather than "other browser".
       const exp = Math.min(Math.floor(now / 1000) + OAUTH_STATE_TTL_SECONDS, Math.floor(cookie.exp / 1000));
