@@ -1,4 +1,4 @@
-import { describeConfig, loadConfig } from '@ttc/config';
+import { describeConfig, loadConfig, tiktokClientOptions } from '@ttc/config';
 import { parseKeyring } from '@ttc/crypto';
 import { createPrismaClient } from '@ttc/db';
 import { createQueues, createRedisConnection } from '@ttc/queue';
@@ -11,18 +11,7 @@ const prisma = createPrismaClient(config.databaseUrl, { poolSize: config.databas
 const redis = createRedisConnection(config.redisUrl, 'client', 'gateway');
 const producer = createRedisConnection(config.redisUrl, 'producer', 'gateway');
 const queues = createQueues({ connection: producer, prefix: config.queuePrefix });
-const tiktok = createTikTokClient({
-  clientKey: config.tiktok.clientKey,
-  clientSecret: config.tiktok.clientSecret,
-  authUrl: config.tiktok.authUrl,
-  apiUrl: config.tiktok.apiUrl,
-  timeoutMs: config.tiktok.timeoutMs,
-  authorizeExtras: {
-    disableAutoAuth: config.tiktok.disableAutoAuth,
-    promptSelectAccount: config.tiktok.promptSelectAccount,
-    forceAuthentication: config.tiktok.forceAuthentication,
-  },
-});
+const tiktok = createTikTokClient(tiktokClientOptions(config.tiktok));
 const app = await buildGateway({
   config,
   prisma,

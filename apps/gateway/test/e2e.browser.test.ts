@@ -2,125 +2,22 @@
 // TikTok sandbox on another host name (so cookies are as cross-site as with TikTok), Postgres, Redis and the real
 // account.connected processor. This is the test of the mission: several TikTok accounts per user, even while the
 // browser is logged in to TikTok.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type AccountsDeps, createAccountConnectedProcessor } from '@ttc/accounts';
-import { loadConfig } from '@ttc/config';
-import { generateKeyringEntry, parseKeyring } from '@ttc/crypto';
-import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
-import { createQueues, createRedisConnection, QueueNames, type Queues } from '@ttc/queue';
+import { randomUUID } from 'node:crypto';
 import { browserTestsEnabled, launchChromium, screenshotPath } from '@ttc/testing';
-import { createTikTokClient } from '@ttc/tiktok';
-import { type SandboxHandle, startSandbox } from '@ttc/tiktok-sandbox';
-import { Worker } from 'bullmq';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway } from '../src/app.js';
+import { API_KEY, type Harness, startHarness } from './harness.js';
 
-const API_KEY = `gw_e2e_${randomBytes(18).toString('hex')}`;
+// The harness's allowed return origins include this one; "Done" is not followed here.
 const RETURN_TO = 'http://localhost:5173/settings';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/** Gateway (listening on localhost), sandbox, Postgres, Redis and the real account.connected processor. */
+function startStack(env: Record<string, string> = {}): Promise<Harness> {
+  return startHarness({ listen: true, env: { CONNECT_OUTCOME_WAIT_MS: '5000', TIKTOK_TIMEOUT_MS: '10000', ...env } });
 }
 
-interface Stack {
-  gatewayUrl: string;
-  sandbox: SandboxHandle;
-  db: TestDatabase;
-  close(): Promise<void>;
-}
-
-/** Gateway + worker + sandbox, with the TikTok authorize extras as configured. */
-async function startStack(env: Record<string, string> = {}): Promise<Stack> {
-  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const prefix = `e2e-${randomBytes(6).toString('hex')}`;
-  const [db, sandbox, port] = await Promise.all([createTestDatabase(), startSandbox({ port: 0 }), freePort()]);
-  // The gateway on "localhost", TikTok on "127.0.0.1": two sites, as in production.
-  const gatewayUrl = `http://localhost:${port}`;
-  const config = loadConfig({
-    service: 'gateway',
-    devSecretsFile: join(tmpdir(), `ttc-e2e-${prefix}.json`),
-    env: {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      QUEUE_PREFIX: prefix,
-      DATABASE_URL: db.url,
-      REDIS_URL: redisUrl,
-      TIKTOK_CLIENT_KEY: sandbox.clientKey,
-      TIKTOK_CLIENT_SECRET: sandbox.clientSecret,
-      TIKTOK_AUTH_URL: sandbox.authUrl,
-      TIKTOK_API_URL: sandbox.url,
-      TIKTOK_SCOPES: 'user.info.basic,user.info.profile,video.list',
-      PUBLIC_GATEWAY_URL: gatewayUrl,
-      GATEWAY_API_KEYS: API_KEY,
-      ALLOWED_RETURN_ORIGINS: 'http://localhost:5173',
-      TOKEN_ENCRYPTION_KEYS: generateKeyringEntry('e2e'),
-      COOKIE_SECRET: randomBytes(32).toString('base64url'),
-      CONNECT_OUTCOME_WAIT_MS: '5000',
-      ...env,
-    },
-  });
-  const keyring = parseKeyring(config.tokenEncryptionKeys);
-  const redis = createRedisConnection(redisUrl, 'client', 'e2e');
-  const producer = createRedisConnection(redisUrl, 'producer', 'e2e');
-  const workerConnection = createRedisConnection(redisUrl, 'worker', 'e2e');
-  const queues: Queues = createQueues({ connection: producer, prefix });
-  const accounts: AccountsDeps = { prisma: db.prisma, keyring, redis, queues, queuePrefix: prefix };
-  const worker = new Worker(QueueNames.accountConnected, createAccountConnectedProcessor(accounts), {
-    connection: workerConnection,
-    prefix,
-  });
-  const tiktok = createTikTokClient({
-    clientKey: config.tiktok.clientKey,
-    clientSecret: config.tiktok.clientSecret,
-    authUrl: config.tiktok.authUrl,
-    apiUrl: config.tiktok.apiUrl,
-    timeoutMs: config.tiktok.timeoutMs,
-    authorizeExtras: {
-      disableAutoAuth: config.tiktok.disableAutoAuth,
-      promptSelectAccount: config.tiktok.promptSelectAccount,
-      forceAuthentication: config.tiktok.forceAuthentication,
-    },
-  });
-  const app: FastifyInstance = await buildGateway({
-    config,
-    prisma: db.prisma,
-    redis,
-    queues,
-    tiktok,
-    keyring,
-    logger: false,
-  });
-  await app.listen({ port, host: '127.0.0.1' });
-  return {
-    gatewayUrl,
-    sandbox,
-    db,
-    async close() {
-      await app.close();
-      await worker.close();
-      for (const queue of queues.all()) await queue.obliterate({ force: true }).catch(() => undefined);
-      await queues.close();
-      await Promise.allSettled([redis.quit(), producer.quit(), workerConnection.quit()]);
-      await Promise.allSettled([sandbox.close(), db.drop()]);
-    },
-  };
-}
-
-async function createConnectSession(stack: Stack, userId: string): Promise<string> {
-  const res = await fetch(`${stack.gatewayUrl}/v1/connect-sessions`, {
+async function createConnectSession(stack: Harness, userId: string): Promise<string> {
+  const res = await fetch(`${stack.publicUrl}/v1/connect-sessions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify({ userId, returnTo: RETURN_TO }),
@@ -130,8 +27,8 @@ async function createConnectSession(stack: Stack, userId: string): Promise<strin
   return body.url;
 }
 
-const sandboxHost = (stack: Stack) => new URL(stack.sandbox.url).host;
-const onTikTok = (page: Page, stack: Stack) => new URL(page.url()).host === sandboxHost(stack);
+const sandboxHost = (stack: Harness) => new URL(stack.sandbox.url).host;
+const onTikTok = (page: Page, stack: Harness) => new URL(page.url()).host === sandboxHost(stack);
 const accountNames = (page: Page) => page.locator('li.account .account-name').allInnerTexts();
 const banner = (page: Page) => page.locator('.banner').textContent();
 
@@ -146,7 +43,7 @@ describe.skipIf(!browserTestsEnabled)('connecting several TikTok accounts in a r
   });
 
   describe('with disable_auto_auth=1 (the default)', () => {
-    let stack: Stack;
+    let stack: Harness;
     beforeAll(async () => {
       stack = await startStack();
     });
@@ -171,7 +68,7 @@ describe.skipIf(!browserTestsEnabled)('connecting several TikTok accounts in a r
         await page.getByRole('button', { name: 'Log in as Ava Martin' }).click();
         await expect.poll(() => page.getByRole('button', { name: 'Authorize' }).count()).toBe(1);
         await page.getByRole('button', { name: 'Authorize' }).click();
-        expect(new URL(page.url()).host).toBe(new URL(stack.gatewayUrl).host);
+        expect(new URL(page.url()).host).toBe(new URL(stack.publicUrl).host);
         expect(await banner(page)).toContain('Added Ava Martin');
         expect(await accountNames(page)).toEqual([expect.stringContaining('Ava Martin')]);
 
@@ -218,7 +115,7 @@ describe.skipIf(!browserTestsEnabled)('connecting several TikTok accounts in a r
   });
 
   describe('without disable_auto_auth (what every other integration does)', () => {
-    let stack: Stack;
+    let stack: Harness;
     beforeAll(async () => {
       stack = await startStack({ TIKTOK_DISABLE_AUTO_AUTH: 'false' });
     });
@@ -239,7 +136,7 @@ describe.skipIf(!browserTestsEnabled)('connecting several TikTok accounts in a r
 
         // TikTok shows nothing this time: straight back, same account. The page still says what happened.
         await page.getByRole('button', { name: 'Add another account' }).click();
-        expect(new URL(page.url()).host).toBe(new URL(stack.gatewayUrl).host);
+        expect(new URL(page.url()).host).toBe(new URL(stack.publicUrl).host);
         expect(await banner(page)).toMatch(/already connected/i);
         expect(await accountNames(page)).toHaveLength(1);
       } finally {

@@ -4,10 +4,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AccountsDeps, createAccountConnectedProcessor } from '@ttc/accounts';
-import { type AppConfig, loadConfig } from '@ttc/config';
+import { type AppConfig, loadConfig, tiktokClientOptions } from '@ttc/config';
 import { generateKeyringEntry, type Keyring, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
 import { createQueues, createRedisConnection, QueueNames, type Queues } from '@ttc/queue';
+import { freePort } from '@ttc/testing';
 import { createTikTokClient } from '@ttc/tiktok';
 import { type SandboxHandle, startSandbox } from '@ttc/tiktok-sandbox';
 import { Worker } from 'bullmq';
@@ -23,6 +24,11 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** When given, the gateway logs with its production logger options and every line lands here. */
   logLines?: string[];
+  /**
+   * Listen on a free port as `http://localhost:<port>` (for a real browser) instead of only answering `inject()`.
+   * TikTok's sandbox stays on 127.0.0.1: two sites, so cookies are as cross-site as with TikTok.
+   */
+  listen?: boolean;
 }
 
 export interface Harness {
@@ -35,6 +41,8 @@ export interface Harness {
   sandbox: SandboxHandle;
   keyring: Keyring;
   prefix: string;
+  /** The gateway's public URL: `http://gateway.test`, or its real address when started with `listen`. */
+  publicUrl: string;
   /** Moves the gateway's clock. */
   advance(ms: number): void;
   /** A new, empty browser. */
@@ -106,7 +114,12 @@ export class Browser {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `gwt-${randomBytes(6).toString('hex')}`;
-  const [db, sandbox] = await Promise.all([createTestDatabase(), startSandbox({ port: 0 })]);
+  const [db, sandbox, port] = await Promise.all([
+    createTestDatabase(),
+    startSandbox({ port: 0 }),
+    options.listen ? freePort() : Promise.resolve(0),
+  ]);
+  const publicUrl = options.listen ? `http://localhost:${port}` : PUBLIC_URL;
   const tokenKeys = generateKeyringEntry('test1');
   const config = loadConfig({
     service: 'gateway',
@@ -123,7 +136,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       TIKTOK_API_URL: sandbox.url,
       TIKTOK_SCOPES: 'user.info.basic,user.info.profile,video.list',
       TIKTOK_TIMEOUT_MS: '1500',
-      PUBLIC_GATEWAY_URL: PUBLIC_URL,
+      PUBLIC_GATEWAY_URL: publicUrl,
       GATEWAY_API_KEYS: `other_key_${'x'.repeat(30)},${API_KEY}`,
       ALLOWED_RETURN_ORIGINS: 'https://app.example.com,http://localhost:5173',
       TOKEN_ENCRYPTION_KEYS: tokenKeys,
@@ -142,13 +155,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     connection: workerConnection,
     prefix,
   });
-  const tiktok = createTikTokClient({
-    clientKey: config.tiktok.clientKey,
-    clientSecret: config.tiktok.clientSecret,
-    authUrl: config.tiktok.authUrl,
-    apiUrl: config.tiktok.apiUrl,
-    timeoutMs: config.tiktok.timeoutMs,
-  });
+  const tiktok = createTikTokClient(tiktokClientOptions(config.tiktok));
   let offset = 0;
   const app = await buildGateway({
     config,
@@ -166,9 +173,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     now: () => Date.now() + offset,
   });
   await app.ready();
+  if (options.listen) await app.listen({ port, host: '127.0.0.1' });
 
   const harness: Harness = {
     app,
+    publicUrl,
     config,
     db,
     redis,

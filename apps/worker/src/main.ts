@@ -1,6 +1,6 @@
 // Entry point: wires the worker's dependencies, then shuts them down in a visible order on SIGTERM / SIGINT.
 import type { AccountsDeps } from '@ttc/accounts';
-import { describeConfig, loadConfig } from '@ttc/config';
+import { describeConfig, loadConfig, tiktokClientOptions } from '@ttc/config';
 import { parseKeyring } from '@ttc/crypto';
 import { createPrismaClient } from '@ttc/db';
 import { createQueues, createRedisConnection } from '@ttc/queue';
@@ -54,13 +54,7 @@ const accounts: AccountsDeps = {
   queuePrefix: config.queuePrefix,
   logger,
   refreshLeadSeconds: config.refreshLeadSeconds,
-  tiktok: createTikTokClient({
-    clientKey: config.tiktok.clientKey,
-    clientSecret: config.tiktok.clientSecret,
-    authUrl: config.tiktok.authUrl,
-    apiUrl: config.tiktok.apiUrl,
-    timeoutMs: config.tiktok.timeoutMs,
-  }),
+  tiktok: createTikTokClient(tiktokClientOptions(config.tiktok)),
   lifecycle: { tiktokTimeoutMs: config.tiktok.timeoutMs },
 };
 

@@ -318,6 +318,25 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
   return config;
 }
 
+/**
+ * The TikTok client's options from the configuration, in the shape `createTikTokClient` (@ttc/tiktok) takes, so that
+ * every service builds its client the same way.
+ */
+export function tiktokClientOptions(tiktok: AppConfig['tiktok']) {
+  return {
+    clientKey: tiktok.clientKey,
+    clientSecret: tiktok.clientSecret,
+    authUrl: tiktok.authUrl,
+    apiUrl: tiktok.apiUrl,
+    timeoutMs: tiktok.timeoutMs,
+    authorizeExtras: {
+      disableAutoAuth: tiktok.disableAutoAuth,
+      promptSelectAccount: tiktok.promptSelectAccount,
+      forceAuthentication: tiktok.forceAuthentication,
+    },
+  };
+}
+
 /** A one-line, secret-free summary for start-up logs. */
 export function describeConfig(config: AppConfig): Record<string, unknown> {
   return {

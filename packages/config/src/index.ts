@@ -10,6 +10,7 @@ export {
   SANDBOX_CLIENT_KEY,
   SANDBOX_CLIENT_SECRET,
   type ServiceName,
+  tiktokClientOptions,
 } from './config.js';
 export { type DevSecrets, defaultDevSecretsFile, loadDevSecrets } from './dev-secrets.js';
 export { ConfigError, type ConfigIssue } from './errors.js';
