@@ -1,32 +1,18 @@
+import type { AccountStatus, AccountSummary } from '@ttc/accounts';
 import { Prisma, type PrismaClient } from '@ttc/db';
 import type { KeysetPosition } from './cursor.js';
 
-export type AccountStatus = 'ACTIVE' | 'REAUTH_REQUIRED' | 'DISCONNECTED';
+export type { AccountStatus };
 export const ACCOUNT_STATUSES: readonly AccountStatus[] = ['ACTIVE', 'REAUTH_REQUIRED', 'DISCONNECTED'];
 
-/** An account row as the API sees it. No token or ciphertext column is ever selected (see ACCOUNT_COLUMNS). */
-export interface AccountRow {
-  id: string;
-  userId: string;
+/**
+ * An account row as the API sees it: the shared summary (never a token) plus the operator-only columns.
+ * No token or ciphertext column is ever selected (see ACCOUNT_COLUMNS).
+ */
+export interface AccountRow extends AccountSummary {
   platform: string;
-  openId: string;
-  unionId: string | null;
-  displayName: string;
-  username: string | null;
-  avatarUrl: string | null;
-  scopes: string[];
-  status: AccountStatus;
-  accessTokenExpiresAt: Date | null;
-  refreshTokenExpiresAt: Date | null;
-  nextRefreshAt: Date | null;
-  lastRefreshedAt: Date | null;
   refreshFailureCount: number;
-  lastError: string | null;
   lastErrorAt: Date | null;
-  connectedAt: Date;
-  disconnectedAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
 }
 
 export interface EventRow {
