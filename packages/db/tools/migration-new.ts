@@ -6,17 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '@ttc/config';
-import { ensureDatabaseExists } from '../src/migrate.js';
-import {
-  diffScript,
-  MIGRATION_LOCK_TOML,
-  openSchemaEngine,
-  paths,
-  readMigrationsList,
-  repoRoot,
-  schemaFiles,
-} from './schema-engine.js';
+import { MIGRATION_LOCK_TOML, paths, pendingSchemaChanges, repoRoot, runCli } from './schema-engine.js';
 
 /** Prisma's own slug rule for migration names: words joined by `_`, at most 200 characters. */
 function slug(name: string): string {
@@ -42,42 +32,21 @@ async function main(): Promise<number> {
     console.error('Usage: migration:new --name <what_changed> [--empty] [--database-url postgresql://…]');
     return 64;
   }
-  const databaseUrl =
-    values['database-url'] ??
-    loadConfig({ service: 'cli', devSecretsFile: join(repoRoot, '.dev/secrets.json') }).databaseUrl;
-  // The adapter creates the shadow database through a connection to this one.
-  await ensureDatabaseExists(databaseUrl);
-
-  const engine = await openSchemaEngine(databaseUrl);
-  try {
-    // The engine's createMigration cannot open a shadow database through a driver adapter on PostgreSQL; its diff
-    // from the migrations directory can, and renders the script with the same renderer `migrate dev` uses.
-    const { empty, script } = await diffScript(
-      engine,
-      { tag: 'migrations', ...readMigrationsList() },
-      { tag: 'schemaDatamodel', files: schemaFiles() },
-    );
-    if (empty && !values.empty) {
-      console.log('schema.prisma matches the migrations already: nothing to write (use --empty for a blank one).');
-      return 0;
-    }
-    const dirName = `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${name}`;
-    const dir = join(paths.migrations, dirName);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'migration.sql'), empty ? '-- This is an empty migration.\n' : script, 'utf8');
-    // Same text Prisma writes, rewritten every time as Prisma does.
-    writeFileSync(join(paths.migrations, 'migration_lock.toml'), MIGRATION_LOCK_TOML, 'utf8');
-    console.log(`Wrote ${relative(repoRoot, join(dir, 'migration.sql'))}`);
+  // The engine's createMigration cannot open a shadow database through a driver adapter on PostgreSQL; its diff
+  // from the migrations directory can, and renders the script with the same renderer `migrate dev` uses.
+  const { empty, script } = await pendingSchemaChanges(values['database-url']);
+  if (empty && !values.empty) {
+    console.log('schema.prisma matches the migrations already: nothing to write (use --empty for a blank one).');
     return 0;
-  } finally {
-    await engine.stop();
   }
+  const dirName = `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${name}`;
+  const dir = join(paths.migrations, dirName);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'migration.sql'), empty ? '-- This is an empty migration.\n' : script, 'utf8');
+  // Same text Prisma writes, rewritten every time as Prisma does.
+  writeFileSync(join(paths.migrations, 'migration_lock.toml'), MIGRATION_LOCK_TOML, 'utf8');
+  console.log(`Wrote ${relative(repoRoot, join(dir, 'migration.sql'))}`);
+  return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runCli(main);

@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngineWasm } from '@prisma/migrate/dist/src/SchemaEngineWasm.js';
+import { loadConfig } from '@ttc/config';
 import pg, { type PoolConfig } from 'pg';
+import { ensureDatabaseExists } from '../src/migrate.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -224,4 +226,35 @@ export async function diffScript(
   const result = await runner.runCommand('diff', { from, to, script: true, exitCode: true, filters: noFilter });
   // With exitCode: true the engine answers 2 when the diff is not empty, 0 when it is.
   return { empty: result.exitCode === 0, script: result.stdout ?? '' };
+}
+
+/**
+ * What `schema.prisma` has that `prisma/migrations` lacks, as the SQL of the next migration, computed on the server
+ * of `databaseUrl` (or DATABASE_URL) in a throwaway shadow database. Shared by `migrate:diff` and `migration:new`.
+ */
+export async function pendingSchemaChanges(databaseUrl?: string): Promise<{ empty: boolean; script: string }> {
+  const url = databaseUrl ?? loadConfig({ service: 'cli' }).databaseUrl;
+  // The adapter creates the shadow database through a connection to this one.
+  await ensureDatabaseExists(url);
+  const engine = await openSchemaEngine(url);
+  try {
+    return await diffScript(
+      engine,
+      { tag: 'migrations', ...readMigrationsList() },
+      { tag: 'schemaDatamodel', files: schemaFiles() },
+    );
+  } finally {
+    await engine.stop();
+  }
+}
+
+/** Runs a command-line `main`, exiting with its code; an error prints its message only (no stack) and exits 1. */
+export function runCli(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
 }
