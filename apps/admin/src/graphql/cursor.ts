@@ -1,6 +1,6 @@
+import { isUuid } from '@ttc/accounts';
 import { adminError } from '../errors.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EVENT_ID = /^[0-9]{1,19}$/;
 
 /** A position in a list ordered by `(createdAt desc, id desc)`: unique, so pages never skip or repeat rows. */
@@ -25,7 +25,7 @@ export function decodeCursor(kind: 'a' | 'e', cursor: string): KeysetPosition {
   if (k !== kind || ms === undefined || id === undefined || rest.length > 0 || !/^[0-9]{1,15}$/.test(ms)) {
     throw invalid();
   }
-  if (!(kind === 'a' ? UUID : EVENT_ID).test(id)) throw invalid();
+  if (!(kind === 'a' ? isUuid(id) : EVENT_ID.test(id))) throw invalid();
   return { createdAt: new Date(Number(ms)), id };
 }
 

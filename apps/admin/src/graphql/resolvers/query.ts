@@ -1,3 +1,4 @@
+import { isUuid } from '@ttc/accounts';
 import type { IResolvers } from 'mercurius';
 import { adminError } from '../../errors.js';
 import { decodeCursor, encodeCursor, pageSize } from '../cursor.js';
@@ -7,11 +8,10 @@ import { ACCOUNT_STATUSES, type AccountFilter, type AccountRow } from '../reposi
 export const ACCOUNTS_DEFAULT_PAGE = 20;
 export const ACCOUNTS_MAX_PAGE = 100;
 const USER_ACCOUNTS_LIMIT = 200;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Rejects ids that can never match (the column is a UUID) before Postgres does, with a typed error. */
 export function assertAccountId(id: string): void {
-  if (!UUID.test(id)) throw adminError('BAD_USER_INPUT', 'id must be an account id (UUID)', { argument: 'id' });
+  if (!isUuid(id)) throw adminError('BAD_USER_INPUT', 'id must be an account id (UUID)', { argument: 'id' });
 }
 
 /**

@@ -1,11 +1,9 @@
-import { listUserAccounts, waitForConnectOutcome } from '@ttc/accounts';
+import { isUuid, listUserAccounts, waitForConnectOutcome } from '@ttc/accounts';
 import type { FastifyPluginAsync } from 'fastify';
 import type { GatewayContext, RouteOptions } from '../../context.js';
 import { loadBrowserSession } from '../../services/browser-session.js';
 import type { ConnectResult } from '../../services/connect-sessions.js';
 import { accountLabel, type Banner, renderConnectPage } from '../../views/connect-page.js';
-
-const RESULT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function bannerFor(result: ConnectResult): Banner {
   switch (result.kind) {
@@ -43,7 +41,7 @@ async function resolveResult(
   sessionRef: string,
   resultId: string | undefined,
 ): Promise<{ banner?: Banner; waiting: boolean }> {
-  if (resultId === undefined || !RESULT_ID.test(resultId)) return { waiting: false };
+  if (resultId === undefined || !isUuid(resultId)) return { waiting: false };
   let result = await ctx.sessions.readResult(sessionRef, resultId);
   if (result === null) return { waiting: false };
   if (result.kind === 'pending') {
