@@ -1,5 +1,5 @@
 import helmet from '@fastify/helmet';
-import type { AccountsDeps } from '@ttc/accounts';
+import { createAccounts } from '@ttc/accounts';
 import type { AppConfig } from '@ttc/config';
 import type { Keyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
@@ -131,7 +131,7 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
     secureCookie: deps.config.env === 'production' || deps.config.publicAdminUrl.startsWith('https:'),
   });
   const repo = new AccountsRepository(deps.prisma);
-  const accounts: AccountsDeps = {
+  const accounts = createAccounts({
     prisma: deps.prisma,
     keyring: deps.keyring,
     redis: deps.redis,
@@ -139,7 +139,7 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
     queuePrefix: deps.config.queuePrefix,
     refreshLeadSeconds: deps.config.refreshLeadSeconds,
     logger: app.log,
-  };
+  });
 
   await app.register(helmet, {
     // Set per path below: the console, Bull Board and GraphiQL need different policies.

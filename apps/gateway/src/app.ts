@@ -1,5 +1,5 @@
 import formbody from '@fastify/formbody';
-import type { AccountsDeps } from '@ttc/accounts';
+import { createAccounts } from '@ttc/accounts';
 import type { AppConfig } from '@ttc/config';
 import type { Keyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
@@ -25,6 +25,7 @@ import { rootRoutes } from './routes/root.js';
 import { accessTokenRoutes } from './routes/v1/access-token.js';
 import { connectSessionsRoutes } from './routes/v1/connect-sessions.js';
 import { BrowserCookies } from './services/browser-cookies.js';
+import { ConnectOutcomeWaiter } from './services/connect-outcome.js';
 import { ConnectSessionStore } from './services/connect-sessions.js';
 
 /** What the gateway needs; the caller owns (creates and closes) every client. */
@@ -113,7 +114,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   });
 
   const metrics = new GatewayMetrics();
-  const accounts: AccountsDeps = {
+  const now = deps.now ?? Date.now;
+  // Built once: the access-token route refreshes (and disconnect enqueues revokes) through it.
+  const accounts = createAccounts({
     prisma: deps.prisma,
     keyring: deps.keyring,
     redis: deps.redis,
@@ -121,10 +124,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     queuePrefix: config.queuePrefix,
     logger: app.log,
     refreshLeadSeconds: config.refreshLeadSeconds,
-    // The access-token route refreshes (and disconnect enqueues revokes) through the shared account services.
     tiktok: deps.tiktok,
     lifecycle: { tiktokTimeoutMs: config.tiktok.timeoutMs },
-  };
+    now,
+  });
+  const sessions = new ConnectSessionStore(deps.redis, config.queuePrefix);
+  const connectOutcomes = new ConnectOutcomeWaiter({ redis: deps.redis, prefix: config.queuePrefix, sessions });
+  app.addHook('onClose', () => connectOutcomes.close());
   const ctx: GatewayContext = {
     config,
     prisma: deps.prisma,
@@ -133,10 +139,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     tiktok: deps.tiktok,
     keyring: deps.keyring,
     accounts,
-    sessions: new ConnectSessionStore(deps.redis, config.queuePrefix),
+    sessions,
+    connectOutcomes,
     cookies: new BrowserCookies(config.cookieSecret, { secure: https }),
     metrics,
-    now: deps.now ?? Date.now,
+    now,
   };
 
   await app.register(errorHandling);

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { type AccountsDeps, disconnectAccount } from '@ttc/accounts';
-import { connectThroughTikTok } from '@ttc/accounts/testing';
+import { connectThroughTikTok, createTestAccounts, type TestAccounts } from '@ttc/accounts/testing';
 import { createTikTokClient } from '@ttc/tiktok';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { API_KEY, type Harness, startHarness } from './harness.js';
 
 let h: Harness;
-let deps: AccountsDeps;
+let deps: TestAccounts;
 
 beforeAll(async () => {
   h = await startHarness();
-  deps = {
+  deps = createTestAccounts({
     prisma: h.db.prisma,
     keyring: h.keyring,
     redis: h.redis,
@@ -22,7 +21,7 @@ beforeAll(async () => {
       authUrl: h.sandbox.authUrl,
       apiUrl: h.sandbox.url,
     }),
-  };
+  });
 });
 
 afterAll(async () => {
@@ -131,7 +130,7 @@ describe('GET /v1/accounts/:id/access-token', () => {
 
   it('answers 410 GW_ACCOUNT_DISCONNECTED for a disconnected account', async () => {
     const { accountId } = await connectThroughTikTok(deps, h.sandbox.control, { openId: 'sbx-open-emi' });
-    await disconnectAccount(deps, { accountId, actor: 'admin' });
+    await deps.disconnect({ accountId, actor: 'admin' });
     const res = await get(accountId);
     expect(res.statusCode).toBe(410);
     expect(res.json()).toMatchObject({ error: { code: 'GW_ACCOUNT_DISCONNECTED' } });

@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AccountsDeps, createAccountConnectedProcessor } from '@ttc/accounts';
+import { createAccounts } from '@ttc/accounts';
 import { type AppConfig, loadConfig, tiktokClientOptions } from '@ttc/config';
 import { generateKeyringEntry, type Keyring, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
@@ -150,8 +150,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const producer = createRedisConnection(redisUrl, 'producer', 'gateway-test');
   const workerConnection = createRedisConnection(redisUrl, 'worker', 'gateway-test');
   const queues = createQueues({ connection: producer, prefix });
-  const accounts: AccountsDeps = { prisma: db.prisma, keyring, redis, queues, queuePrefix: prefix };
-  const worker = new Worker(QueueNames.accountConnected, createAccountConnectedProcessor(accounts), {
+  // The worker's side of a connection, in process: the account service stores it and records the outcome.
+  const accounts = createAccounts({ prisma: db.prisma, keyring, redis, queues, queuePrefix: prefix });
+  const worker = new Worker(QueueNames.accountConnected, (job) => accounts.applyConnection(job.data), {
     connection: workerConnection,
     prefix,
   });

@@ -3,7 +3,7 @@
 // For N accounts (default 100,000; BENCH_ACCOUNTS) it measures, in one run, on the local Redis and a throwaway
 // Postgres database:
 //   (a) a plain `queue.addBulk` of N delayed jobs (pages of 5,000), the baseline;
-//   (b) the production bulk path, `scheduleRefreshJobs` (one Lua existence check + one addBulk per page of 5,000);
+//   (b) the production bulk path, `refreshJobs.ensure` (one Lua existence check + one addBulk per page of 5,000);
 //   (c) the reconciler rebuilding every job from Postgres after the queue's keys were deleted (its FLUSHALL);
 //   (d) a steady-state reconciler pass (every job present: the periodic cost);
 // and Redis memory per scheduled account (INFO used_memory delta, and MEMORY USAGE of the keys involved).
@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type AccountsDeps, reconcileRefreshJobs, scheduleRefreshJobs } from '@ttc/accounts';
+import { createAccounts } from '@ttc/accounts';
 import { generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase } from '@ttc/db/testing';
 import { createQueues, createRedisConnection, jobIds, QueueNames } from '@ttc/queue';
@@ -116,16 +116,17 @@ async function main() {
 
     // (b) The production bulk scheduling function, same accounts, from empty.
     const queues = createQueues({ connection: producer, prefix: prefixes.prod });
-    const deps: AccountsDeps = {
+    const accountsService = createAccounts({
       prisma: db.prisma,
       keyring: parseKeyring(generateKeyringEntry()),
       redis,
       queues,
       queuePrefix: prefixes.prod,
-    };
+    });
     const memBeforeProd = await usedMemory(redis);
     const [prodMs] = await time(async () => {
-      for (let i = 0; i < accounts.length; i += PAGE) await scheduleRefreshJobs(deps, accounts.slice(i, i + PAGE));
+      for (let i = 0; i < accounts.length; i += PAGE)
+        await accountsService.refreshJobs.ensure(accounts.slice(i, i + PAGE));
     });
     const prodBytes = (await usedMemory(redis)) - memBeforeProd;
     const sampled = await sampledBytesPerJob(
@@ -138,11 +139,11 @@ async function main() {
 
     // (c) Lose every key of the queue ("FLUSHALL" of this prefix), then let the reconciler rebuild from Postgres.
     const deletedKeys = await deletePrefix(redis, prefixes.prod);
-    const [rebuildMs, rebuild] = await time(() => reconcileRefreshJobs(deps, { pageSize: PAGE }));
+    const [rebuildMs, rebuild] = await time(() => accountsService.reconcile({ pageSize: PAGE }));
     const rebuilt = await queues.tokenRefresh.getDelayedCount();
 
     // (d) A periodic pass with every job present.
-    const [steadyMs, steady] = await time(() => reconcileRefreshJobs(deps, { pageSize: PAGE }));
+    const [steadyMs, steady] = await time(() => accountsService.reconcile({ pageSize: PAGE }));
     await deletePrefix(redis, prefixes.prod);
     await queues.close();
 
@@ -169,7 +170,7 @@ async function main() {
     const table: [string, string, string][] = [
       ['plain addBulk of N delayed jobs', `${results.plainAddBulkMs} ms`, 'baseline'],
       [
-        'scheduleRefreshJobs (production bulk path)',
+        'refreshJobs.ensure (production bulk path)',
         `${results.scheduleRefreshJobsMs} ms`,
         `${results.ratioScheduleVsAddBulk}× (target ≤ 2×)`,
       ],

@@ -1,5 +1,5 @@
 // Entry point: wires the worker's dependencies, then shuts them down in a visible order on SIGTERM / SIGINT.
-import type { AccountsDeps } from '@ttc/accounts';
+import { createAccounts } from '@ttc/accounts';
 import { describeConfig, loadConfig, tiktokClientOptions } from '@ttc/config';
 import { parseKeyring } from '@ttc/crypto';
 import { createPrismaClient } from '@ttc/db';
@@ -46,7 +46,7 @@ const monitoring = await startMonitoringServer({
 });
 logger.info({ url: monitoring.url }, 'metrics and health endpoints listening');
 
-const accounts: AccountsDeps = {
+const accounts = createAccounts({
   prisma,
   keyring,
   redis,
@@ -56,7 +56,7 @@ const accounts: AccountsDeps = {
   refreshLeadSeconds: config.refreshLeadSeconds,
   tiktok: createTikTokClient(tiktokClientOptions(config.tiktok)),
   lifecycle: { tiktokTimeoutMs: config.tiktok.timeoutMs },
-};
+});
 
 let built: ReturnType<typeof buildWorker> | undefined;
 let reconciler: Reconciler | undefined;

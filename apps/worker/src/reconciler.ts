@@ -1,9 +1,9 @@
-import { type AccountsDeps, type ReconcileReport, reconcileRefreshJobs } from '@ttc/accounts';
+import type { Accounts, ReconcileReport } from '@ttc/accounts';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from './metrics.js';
 
 export interface ReconcilerOptions {
-  accounts: AccountsDeps;
+  accounts: Accounts;
   /** Time between passes (`config.reconcileIntervalSeconds`). */
   intervalMs: number;
   logger: Logger;
@@ -29,7 +29,7 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
   const runNow = () => {
     running ??= (async () => {
       try {
-        const report = await reconcileRefreshJobs(options.accounts, { pageSize: options.pageSize });
+        const report = await options.accounts.reconcile({ pageSize: options.pageSize });
         if (report) {
           options.metrics?.reconcileRestored.inc({ kind: 'missing' }, report.added);
           options.metrics?.reconcileRestored.inc({ kind: 'failed' }, report.replacedFailed);

@@ -1,4 +1,4 @@
-import { type AccountsDeps, RefreshRescheduled } from '@ttc/accounts';
+import type { Accounts } from '@ttc/accounts';
 import { type QueueName, QueueNames } from '@ttc/queue';
 import { DelayedError, type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -6,10 +6,11 @@ import type { Logger } from 'pino';
 import type { WorkerMetrics } from './metrics.js';
 import { accountConnectedProcessor } from './processors/account-connected.js';
 import { accountRevokeProcessor } from './processors/account-revoke.js';
-import { tokenRefreshProcessor } from './processors/token-refresh.js';
+import { RefreshRescheduled, tokenRefreshProcessor } from './processors/token-refresh.js';
 
 export interface WorkerDeps {
-  accounts: AccountsDeps;
+  /** The process's one account service. */
+  accounts: Accounts;
   /** Connection with role `worker` (`maxRetriesPerRequest: null`); BullMQ duplicates it for blocking reads. */
   connection: Redis;
   /** BullMQ key prefix, the same the producers use. */
@@ -52,14 +53,7 @@ type Processor = (job: Job, token?: string) => Promise<unknown>;
 
 /** Creates the BullMQ workers of every queue this app processes (they start at once) and returns their handle. */
 export function buildWorker(deps: WorkerDeps): BuiltWorker {
-  const metrics = deps.metrics;
-  const accounts: AccountsDeps =
-    metrics && !deps.accounts.observer
-      ? {
-          ...deps.accounts,
-          observer: { refresh: (result, reason) => metrics.refreshOutcomes.inc({ result, reason }) },
-        }
-      : deps.accounts;
+  const { accounts, metrics } = deps;
   const inFlight = new Map<string, { job: Job; token: string | undefined }>();
   const closeTimeoutMs = deps.closeTimeoutMs ?? 20_000;
 
@@ -107,7 +101,7 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
 
   const processors: Record<QueueName, Processor> = {
     [QueueNames.accountConnected]: accountConnectedProcessor(accounts),
-    [QueueNames.tokenRefresh]: tokenRefreshProcessor(accounts),
+    [QueueNames.tokenRefresh]: tokenRefreshProcessor(accounts, metrics),
     [QueueNames.accountRevoke]: accountRevokeProcessor(accounts),
   };
   const wanted = deps.queues ?? [QueueNames.accountConnected, QueueNames.tokenRefresh, QueueNames.accountRevoke];

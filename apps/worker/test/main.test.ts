@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { makeTestConnection } from '@ttc/accounts/testing';
 import { generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
-import { connectOutcomeKey, createQueues, createRedisConnection, enqueueAccountConnected } from '@ttc/queue';
+import {
+  connectSessionKey,
+  createQueues,
+  createRedisConnection,
+  enqueueAccountConnected,
+  readConnectResult,
+} from '@ttc/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteKeys } from './helpers.js';
 
@@ -96,10 +102,12 @@ describe('worker main', () => {
     const queues = createQueues({ connection: producer, prefix });
     try {
       const { payload, accessToken, refreshToken } = makeTestConnection(keyring);
+      await producer.hset(connectSessionKey(prefix, payload.connectSessionId), { userId: payload.userId });
+      await producer.expire(connectSessionKey(prefix, payload.connectSessionId), 600);
       await enqueueAccountConnected(queues, payload);
-      const key = connectOutcomeKey(prefix, payload.connectionId);
+      const outcome = () => readConnectResult(producer, prefix, payload.connectSessionId, payload.connectionId);
       const deadline = Date.now() + 10_000;
-      while (!(await producer.get(key)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (!(await outcome()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(await db.prisma.socialAccount.count({ where: { userId: payload.userId } })).toBe(1);
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toMatch(/ttc_worker_jobs_processed_total\{queue="account.connected",service="worker"\} 1/);

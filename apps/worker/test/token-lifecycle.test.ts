@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type AccountsDeps,
-  applyConnection,
-  disconnectAccount,
-  readTokenRow,
-  refreshAccount,
-  tokenAad,
-} from '@ttc/accounts';
-import { connectThroughTikTok, makeTestConnection } from '@ttc/accounts/testing';
+import { tokenAad } from '@ttc/accounts';
+import { connectThroughTikTok, createTestAccounts, makeTestConnection, type TestAccounts } from '@ttc/accounts/testing';
 import { decryptToken, generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
 import { createQueues, createRedisConnection, jobIds, type Queues } from '@ttc/queue';
@@ -29,7 +22,7 @@ let sandbox: SandboxHandle;
 
 /** One simulated worker process: its own connections, queues, deps (and so its own single-flight map). */
 interface Proc {
-  deps: AccountsDeps;
+  deps: TestAccounts;
   queues: Queues;
   connections: Redis[];
   built?: BuiltWorker;
@@ -42,7 +35,7 @@ function makeProc(): Proc {
   const redis = createRedisConnection(redisUrl, 'client', 'lifecycle-worker-test');
   const producer = createRedisConnection(redisUrl, 'producer', 'lifecycle-worker-test');
   const queues = createQueues({ connection: producer, prefix });
-  const deps: AccountsDeps = {
+  const deps = createTestAccounts({
     prisma: db.prisma,
     keyring,
     redis,
@@ -56,7 +49,7 @@ function makeProc(): Proc {
       timeoutMs: 3_000,
     }),
     lifecycle: { retryBaseMs: 200, retryMaxMs: 2_000 },
-  };
+  });
   const proc: Proc = { deps, queues, connections: [redis, producer] };
   procs.push(proc);
   return proc;
@@ -150,7 +143,7 @@ describe('token.refresh worker', () => {
       expect(event.createdAt.getTime()).toBeLessThan(previousExpiry);
       previousExpiry = new Date((event.data as { accessTokenExpiresAt: string }).accessTokenExpiresAt).getTime();
     }
-    const row = await readTokenRow(proc.deps, accountId);
+    const row = await proc.deps.readTokenRow(accountId);
     expect(row?.status).toBe('ACTIVE');
     // The stored token is TikTok's newest: the sandbox accepts it.
     const stored = decryptToken(keyring, row?.accessTokenCiphertext ?? '', tokenAad(row ?? { userId: '', openId: '' }));
@@ -174,7 +167,7 @@ describe('token.refresh worker', () => {
     const stopAt = Date.now() + 12_000;
     const nudges = [a, b].map(async (p) => {
       while (Date.now() < stopAt) {
-        await Promise.all(accounts.map((acc) => refreshAccount(p.deps, acc.accountId, { reason: 'scheduled' })));
+        await Promise.all(accounts.map((acc) => p.deps.refresh(acc.accountId, { reason: 'scheduled' })));
         await sleep(150);
       }
     });
@@ -193,7 +186,7 @@ describe('token.refresh worker', () => {
         const gap = (refreshed[i]?.createdAt.getTime() ?? 0) - (refreshed[i - 1]?.createdAt.getTime() ?? 0);
         expect(gap).toBeGreaterThan(2_500);
       }
-      expect((await readTokenRow(a.deps, acc.accountId))?.status).toBe('ACTIVE');
+      expect((await a.deps.readTokenRow(acc.accountId))?.status).toBe('ACTIVE');
     }
   });
 
@@ -206,18 +199,17 @@ describe('token.refresh worker', () => {
       times: Number.POSITIVE_INFINITY,
     });
     startWorker(proc);
-    const job = await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
-    await job?.promote(); // the admin's "refresh now"
+    await proc.deps.refreshJobs.requestNow(accountId); // the admin's "refresh now"
 
     await waitFor(
       'REAUTH_REQUIRED',
-      async () => (await readTokenRow(proc.deps, accountId))?.status === 'REAUTH_REQUIRED',
+      async () => (await proc.deps.readTokenRow(accountId))?.status === 'REAUTH_REQUIRED',
     );
     await sleep(1_500);
 
     expect(await sandbox.control.calls({ endpoint: 'refresh', openId: 'sbx-open-emi' })).toHaveLength(1);
     expect(await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId))).toBeUndefined();
-    const row = await readTokenRow(proc.deps, accountId);
+    const row = await proc.deps.readTokenRow(accountId);
     expect(row).toMatchObject({ accessTokenCiphertext: null, refreshTokenCiphertext: null });
     expect((await eventsOf(accountId)).filter((e) => e.type === 'REAUTH_REQUIRED')).toHaveLength(1);
   });
@@ -228,7 +220,7 @@ describe('token.refresh worker', () => {
     await sandbox.control.injectFailure({ endpoint: 'refresh', kind: 'http_500', times: 2 });
     await sandbox.control.injectFailure({ endpoint: 'refresh', kind: 'rate_limit' });
     startWorker(proc);
-    await (await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId)))?.promote();
+    await proc.deps.refreshJobs.requestNow(accountId);
 
     await waitFor(
       'a successful refresh',
@@ -241,7 +233,7 @@ describe('token.refresh worker', () => {
     const types = (await eventsOf(accountId)).map((e) => e.type);
     expect(types.filter((t) => t === 'REFRESH_FAILED')).toHaveLength(3);
     expect(types).not.toContain('REAUTH_REQUIRED');
-    const row = await readTokenRow(proc.deps, accountId);
+    const row = await proc.deps.readTokenRow(accountId);
     expect(row).toMatchObject({ status: 'ACTIVE', refreshFailureCount: 0, lastError: null });
     // Back on schedule: the one job is delayed to the new token's refresh time.
     const job = await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
@@ -257,9 +249,9 @@ describe('reconciler at worker start', () => {
     const active: string[] = [];
     const inactive: string[] = [];
     for (let i = 0; i < 40; i++) {
-      const { accountId } = await applyConnection(proc.deps, makeTestConnection(keyring).payload);
+      const { accountId } = await proc.deps.applyConnection(makeTestConnection(keyring).payload);
       if (i % 4 === 0) {
-        await disconnectAccount(proc.deps, { accountId, actor: 'system' });
+        await proc.deps.disconnect({ accountId, actor: 'system' });
         inactive.push(accountId);
       } else if (i % 4 === 1) {
         await db.prisma.socialAccount.update({ where: { id: accountId }, data: { status: 'REAUTH_REQUIRED' } });
@@ -295,11 +287,11 @@ describe('disconnect', () => {
     await sandbox.control.injectFailure({ endpoint: 'revoke', kind: 'http_500', openId: 'sbx-open-ben' });
     startWorker(proc);
 
-    await disconnectAccount(proc.deps, { accountId: plain.accountId, userId: plain.userId, actor: 'user' });
-    await disconnectAccount(proc.deps, { accountId: flaky.accountId, actor: 'admin' });
+    await proc.deps.disconnect({ accountId: plain.accountId, userId: plain.userId, actor: 'user' });
+    await proc.deps.disconnect({ accountId: flaky.accountId, actor: 'admin' });
 
     for (const acc of [plain, flaky]) {
-      const row = await readTokenRow(proc.deps, acc.accountId);
+      const row = await proc.deps.readTokenRow(acc.accountId);
       expect(row).toMatchObject({ status: 'DISCONNECTED', accessTokenCiphertext: null, refreshTokenCiphertext: null });
       expect(await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(acc.accountId))).toBeUndefined();
     }

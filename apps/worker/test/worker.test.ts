@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { type AccountsDeps, applyConnection } from '@ttc/accounts';
+import { type Accounts, createAccounts } from '@ttc/accounts';
 import { makeTestConnection } from '@ttc/accounts/testing';
 import { generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
 import {
-  connectOutcomeKey,
+  connectSessionKey,
   createQueues,
   createRedisConnection,
   enqueueAccountConnected,
   jobIds,
   QueueNames,
   type Queues,
+  readConnectResult,
 } from '@ttc/queue';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -29,7 +30,7 @@ let workerConnection: Redis;
 let redis: Redis;
 let producer: Redis;
 let queues: Queues;
-let accounts: AccountsDeps;
+let accounts: Accounts;
 let metrics: WorkerMetrics;
 const started: BuiltWorker[] = [];
 
@@ -39,7 +40,7 @@ beforeAll(async () => {
   redis = createRedisConnection(redisUrl, 'client', 'worker-test');
   producer = createRedisConnection(redisUrl, 'producer', 'worker-test');
   queues = createQueues({ connection: producer, prefix });
-  accounts = { prisma: db.prisma, keyring, redis, queues, queuePrefix: prefix, logger };
+  accounts = createAccounts({ prisma: db.prisma, keyring, redis, queues, queuePrefix: prefix, logger });
 });
 
 afterEach(async () => {
@@ -108,6 +109,9 @@ describe('account.connected worker', () => {
   it('processes an enqueued connection end to end into Postgres and leaves the outcome for the gateway', async () => {
     const built = await startWorker();
     const { payload } = makeTestConnection(keyring);
+    // The user's connect session, as the gateway created it: the outcome is left there for the connect page.
+    await redis.hset(connectSessionKey(prefix, payload.connectSessionId), { userId: payload.userId });
+    await redis.expire(connectSessionKey(prefix, payload.connectSessionId), 600);
     const done = settled(built, jobIds.accountConnected(payload.connectionId));
     await enqueueAccountConnected(queues, payload);
     const result = await done;
@@ -121,8 +125,8 @@ describe('account.connected worker', () => {
       refreshTokenCiphertext: payload.refreshTokenCiphertext,
     });
     expect(result.job.returnvalue).toMatchObject({ accountId: row.id, outcome: 'added' });
-    expect(JSON.parse((await redis.get(connectOutcomeKey(prefix, payload.connectionId))) ?? 'null')).toMatchObject({
-      accountId: row.id,
+    expect(await readConnectResult(redis, prefix, payload.connectSessionId, payload.connectionId)).toMatchObject({
+      kind: 'done',
       outcome: 'added',
     });
     expect(await metricValue('ttc_worker_jobs_processed_total', { queue: QueueNames.accountConnected })).toBe(1);
@@ -210,7 +214,7 @@ describe('graceful close', () => {
 
   async function connectedAccount() {
     const first = makeTestConnection(keyring, { obtainedAt: new Date(Date.now() - 60_000).toISOString() });
-    const { accountId } = await applyConnection(accounts, first.payload);
+    const { accountId } = await accounts.applyConnection(first.payload);
     const again = makeTestConnection(keyring, { userId: first.payload.userId, openId: first.payload.openId });
     return { accountId, payload: again.payload };
   }

@@ -1,20 +1,23 @@
 import {
   type AccountConnectedPayload,
   accountConnectedPayload,
-  type ConnectOutcome,
-  connectOutcome,
-  connectOutcomeKey,
+  describePayloadIssues,
+  recordConnectResult,
 } from '@ttc/queue';
-import type { Redis } from 'ioredis';
-import { type AccountsDeps, resolveLifecycleSettings } from './deps.js';
+import type { AccountsContext } from './deps.js';
 import { AccountError, AccountErrorCode } from './errors.js';
 import { flagExpiringRefreshToken } from './refresh.js';
-import { computeNextRefreshAt, scheduleRefresh } from './schedule.js';
+import { computeNextRefreshAt } from './refresh-jobs.js';
 import { uuidv7 } from './uuid.js';
 
-/** Outcomes only need to outlive the user's trip back from TikTok to the connect page. */
-export const CONNECT_OUTCOME_TTL_SECONDS = 15 * 60;
-const OUTCOME_POLL_MS = 100;
+/** What storing a connection did. Holds no secret. */
+export interface ConnectOutcome {
+  connectionId: string;
+  accountId: string;
+  outcome: 'added' | 'reconnected';
+  displayName: string;
+  username: string | null;
+}
 
 interface UpsertRow {
   id: string;
@@ -39,33 +42,40 @@ interface UpsertRow {
  *   event records none again. A replay therefore changes nothing and reports the same outcome.
  * - Never touches the user's other accounts: every write is keyed on the unique triple.
  *
- * The outcome is also written to Redis at `connectOutcomeKey(queuePrefix, connectionId)` (15 minutes) for the
- * gateway's connect page. It holds no secret.
+ * The outcome is also recorded in the connect session it came from (`result:<connectionId>`), where the gateway's
+ * connect page reads it: the one place for every connect result. It holds no secret.
+ *
+ * The payload is validated here, where it enters the worker from Redis (a malformed one is `ACCOUNT_INVALID_PAYLOAD`,
+ * which no retry can fix); the gateway validated it with the same schema before enqueueing.
  */
-export async function applyConnection(deps: AccountsDeps, payload: AccountConnectedPayload): Promise<ConnectOutcome> {
+export async function applyConnection(ctx: AccountsContext, payload: unknown): Promise<ConnectOutcome> {
   const parsed = accountConnectedPayload.safeParse(payload);
   if (!parsed.success) {
-    throw new AccountError(AccountErrorCode.INVALID_PAYLOAD, describePayloadIssues(parsed.error.issues));
+    throw new AccountError(
+      AccountErrorCode.INVALID_PAYLOAD,
+      describePayloadIssues('account.connected', parsed.error.issues),
+    );
   }
-  const p = parsed.data;
+  const p: AccountConnectedPayload = parsed.data;
   const obtainedAt = new Date(p.obtainedAt);
   const nextRefreshAt = computeNextRefreshAt(
     { obtainedAt, accessTokenExpiresAt: new Date(p.accessTokenExpiresAt) },
-    resolveLifecycleSettings(deps),
+    ctx.settings,
   );
+  const now = new Date(ctx.now());
 
-  const result = await deps.prisma.$transaction(async (tx) => {
+  const result = await ctx.prisma.$transaction(async (tx) => {
     const upserted = await tx.$queryRaw<UpsertRow[]>`
       INSERT INTO social_accounts AS a (
         id, user_id, platform, open_id, union_id, display_name, username, avatar_url, scopes, status,
         access_token_ciphertext, refresh_token_ciphertext, access_token_expires_at, refresh_token_expires_at,
         next_refresh_at, tokens_obtained_at, connected_at, created_at, updated_at
       ) VALUES (
-        ${uuidv7()}::uuid, ${p.userId}, 'TIKTOK'::"platform", ${p.openId}, ${p.unionId}, ${p.displayName},
+        ${uuidv7(now.getTime())}::uuid, ${p.userId}, 'TIKTOK'::"platform", ${p.openId}, ${p.unionId}, ${p.displayName},
         ${p.username}, ${p.avatarUrl}, ${p.scopes}::text[], 'ACTIVE'::"account_status",
         ${p.accessTokenCiphertext}, ${p.refreshTokenCiphertext}, ${p.accessTokenExpiresAt}::timestamptz,
         ${p.refreshTokenExpiresAt}::timestamptz, ${nextRefreshAt.toISOString()}::timestamptz,
-        ${p.obtainedAt}::timestamptz, ${p.obtainedAt}::timestamptz, now(), now()
+        ${p.obtainedAt}::timestamptz, ${p.obtainedAt}::timestamptz, ${now}, ${now}
       )
       ON CONFLICT (user_id, platform, open_id) DO UPDATE SET
         union_id = EXCLUDED.union_id,
@@ -86,7 +96,7 @@ export async function applyConnection(deps: AccountsDeps, payload: AccountConnec
         last_error_at = NULL,
         connected_at = EXCLUDED.connected_at,
         disconnected_at = NULL,
-        updated_at = now()
+        updated_at = EXCLUDED.updated_at
       WHERE a.tokens_obtained_at < EXCLUDED.tokens_obtained_at
         AND (a.disconnected_at IS NULL OR a.disconnected_at < EXCLUDED.connected_at)
       RETURNING a.id::text AS id, (a.xmax = 0) AS inserted, a.display_name, a.username, a.status::text AS status,
@@ -120,6 +130,7 @@ export async function applyConnection(deps: AccountsDeps, payload: AccountConnec
     }
     await tx.accountEvent.create({
       data: {
+        createdAt: now,
         accountId: row.id,
         type: row.inserted ? 'CONNECTED' : 'RECONNECTED',
         message: row.inserted ? 'Account connected' : 'Account reconnected',
@@ -136,66 +147,24 @@ export async function applyConnection(deps: AccountsDeps, payload: AccountConnec
     displayName: result.row.display_name,
     username: result.row.username,
   };
-  await deps.redis.set(
-    connectOutcomeKey(deps.queuePrefix, p.connectionId),
-    JSON.stringify(outcome),
-    'EX',
-    CONNECT_OUTCOME_TTL_SECONDS,
-  );
+  // Thrown errors make the connection job retry; the replay then lands here again and records the same outcome.
+  await recordConnectResult(ctx.redis, ctx.queuePrefix, p.connectSessionId, p.connectionId, {
+    kind: 'done',
+    outcome: outcome.outcome,
+    displayName: outcome.displayName,
+    username: outcome.username,
+  });
   if ((result.applied || result.replay) && result.row.status === 'ACTIVE' && result.row.next_refresh_at) {
-    // Thrown errors make the connection job retry; the replay then lands here again.
-    await scheduleRefresh(deps, { id: result.row.id, nextRefreshAt: result.row.next_refresh_at });
-    await flagExpiringRefreshToken(deps, result.row.id);
+    await ctx.refreshJobs.schedule({ id: result.row.id, nextRefreshAt: result.row.next_refresh_at });
+    await flagExpiringRefreshToken(ctx, result.row.id);
   }
   const log = { connectionId: p.connectionId, accountId: outcome.accountId, outcome: outcome.outcome };
   if (result.replay) {
-    deps.logger?.info(log, 'connection already applied; replay changed nothing');
+    ctx.logger?.info(log, 'connection already applied; replay changed nothing');
   } else if (!result.applied) {
-    deps.logger?.warn(log, 'connection older than the stored tokens or a later disconnect; tokens left unchanged');
+    ctx.logger?.warn(log, 'connection older than the stored tokens or a later disconnect; tokens left unchanged');
   } else {
-    deps.logger?.info(log, outcome.outcome === 'added' ? 'account added' : 'account reconnected');
+    ctx.logger?.info(log, outcome.outcome === 'added' ? 'account added' : 'account reconnected');
   }
   return outcome;
-}
-
-/** Names the invalid fields and why, never their values (they may be tokens). */
-export function describePayloadIssues(
-  issues: readonly { path: readonly PropertyKey[]; code: string }[],
-  queue = 'account.connected',
-): string {
-  const fields = issues.slice(0, 10).map((i) => `${i.path.map(String).join('.') || '(root)'} (${i.code})`);
-  return `${queue} payload is invalid: ${fields.join(', ')}`;
-}
-
-/** The outcome the worker left for a connection, or null (not processed yet, expired, or unreadable). */
-export async function readConnectOutcome(
-  redis: Redis,
-  queuePrefix: string,
-  connectionId: string,
-): Promise<ConnectOutcome | null> {
-  const raw = await redis.get(connectOutcomeKey(queuePrefix, connectionId));
-  if (raw === null) return null;
-  try {
-    const parsed = connectOutcome.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Polls (every ~100 ms) until the outcome is there or `timeoutMs` passes; null on timeout. */
-export async function waitForConnectOutcome(
-  redis: Redis,
-  queuePrefix: string,
-  connectionId: string,
-  timeoutMs: number,
-): Promise<ConnectOutcome | null> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const outcome = await readConnectOutcome(redis, queuePrefix, connectionId);
-    if (outcome) return outcome;
-    const left = deadline - Date.now();
-    if (left <= 0) return null;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(OUTCOME_POLL_MS, left)));
-  }
 }

@@ -3,6 +3,8 @@ import type { PrismaClient } from '@ttc/db';
 import type { Queues } from '@ttc/queue';
 import type { TikTokClient } from '@ttc/tiktok';
 import type { Redis } from 'ioredis';
+import type { RefreshResult } from './refresh.js';
+import type { RefreshJobs } from './refresh-jobs.js';
 
 /** The subset of a pino logger the services use; objects passed to it never hold tokens. */
 export interface AccountsLogger {
@@ -41,20 +43,14 @@ export interface TokenLifecycleSettings {
   minValiditySeconds: number;
 }
 
-/** Hooks for metrics; called synchronously, must not throw. */
-export interface AccountsObserver {
-  /** One call per refresh attempt that reached a result (see `RefreshOutcome`). */
-  refresh?(outcome: string, reason: string): void;
-}
-
-/** What the account services need; built once per process. */
-export interface AccountsDeps {
+/** What `createAccounts` needs; every process builds its account service once from these. */
+export interface AccountsOptions {
   prisma: PrismaClient;
   keyring: Keyring;
-  /** A plain-command connection (role `client`), for connect outcomes and locks. */
+  /** A plain-command connection (role `client`), for connect results and locks. */
   redis: Redis;
   queues: Queues;
-  /** The BullMQ prefix; outcome and lock keys live under it too. */
+  /** The BullMQ prefix; connect-session and lock keys live under it too. */
   queuePrefix: string;
   logger?: AccountsLogger;
   /** How long before the access token expires its refresh is due at most (`config.refreshLeadSeconds`); default 600. */
@@ -63,13 +59,25 @@ export interface AccountsDeps {
   tiktok?: TikTokClient;
   /** Overrides of the token lifecycle defaults. */
   lifecycle?: Partial<TokenLifecycleSettings>;
-  observer?: AccountsObserver;
+  /** Milliseconds since the epoch; every rule of this package reads time here, so tests can move it. Default `Date.now`. */
+  now?: () => number;
 }
 
-/** The effective settings of `deps`: its overrides over the defaults. */
-export function resolveLifecycleSettings(deps: AccountsDeps): TokenLifecycleSettings {
+/** The resolved options every internal function of this package receives; one per `createAccounts` call. */
+export interface AccountsContext extends Omit<AccountsOptions, 'lifecycle' | 'refreshLeadSeconds' | 'now'> {
+  settings: TokenLifecycleSettings;
+  now: () => number;
+  refreshJobs: RefreshJobs;
+  /** Refreshes in flight in this service, by account (single flight): concurrent callers share one attempt. */
+  refreshFlights: Map<string, Promise<RefreshResult>>;
+}
+
+/** The effective settings: the overrides over the defaults. */
+export function resolveLifecycleSettings(
+  options: Pick<AccountsOptions, 'refreshLeadSeconds' | 'lifecycle'>,
+): TokenLifecycleSettings {
   return {
-    refreshLeadSeconds: deps.refreshLeadSeconds ?? 600,
+    refreshLeadSeconds: options.refreshLeadSeconds ?? 600,
     leadShare: 0.25,
     jitterShare: 0.1,
     lockTtlMs: 60_000,
@@ -79,6 +87,6 @@ export function resolveLifecycleSettings(deps: AccountsDeps): TokenLifecycleSett
     retryMaxMs: 300_000,
     refreshTokenWarningSeconds: 7 * 86_400,
     minValiditySeconds: 300,
-    ...deps.lifecycle,
+    ...options.lifecycle,
   };
 }

@@ -1,7 +1,6 @@
 import { type AccountRevokePayload, enqueueAccountRevoke } from '@ttc/queue';
-import type { AccountsDeps } from './deps.js';
+import type { AccountsContext } from './deps.js';
 import { AccountError, AccountErrorCode } from './errors.js';
-import { cancelRefresh } from './schedule.js';
 import { type AccountSummary, accountSummarySelect, assertAccountId } from './summary.js';
 
 export type DisconnectActor = 'user' | 'admin' | 'system';
@@ -32,11 +31,11 @@ interface LockedRow {
  * unchanged and records nothing.
  */
 export async function disconnectAccount(
-  deps: AccountsDeps,
+  ctx: AccountsContext,
   p: { accountId: string; userId?: string; actor: DisconnectActor; reason?: string },
 ): Promise<AccountSummary> {
   assertAccountId(p.accountId);
-  const { summary, changed, revoke } = await deps.prisma.$transaction(async (tx) => {
+  const { summary, changed, revoke } = await ctx.prisma.$transaction(async (tx) => {
     // Lock first: a concurrent connection or refresh of this account waits for the disconnect, then sees it.
     const [row] = await tx.$queryRaw<LockedRow[]>`
       SELECT user_id, open_id, status::text AS status, token_version, access_token_ciphertext
@@ -56,11 +55,12 @@ export async function disconnectAccount(
           refreshTokenCiphertext: null,
           tokenVersion,
           nextRefreshAt: null,
-          disconnectedAt: new Date(),
+          disconnectedAt: new Date(ctx.now()),
         },
       });
       await tx.accountEvent.create({
         data: {
+          createdAt: new Date(ctx.now()),
           accountId: p.accountId,
           type: 'DISCONNECTED',
           message: `Disconnected by ${p.actor}`,
@@ -79,6 +79,7 @@ export async function disconnectAccount(
       if (skipReason !== null || row.access_token_ciphertext === null) {
         await tx.accountEvent.create({
           data: {
+            createdAt: new Date(ctx.now()),
             accountId: p.accountId,
             type: 'REVOKE_SKIPPED',
             message: `Not revoked at TikTok: ${skipReason}`,
@@ -94,7 +95,7 @@ export async function disconnectAccount(
           accessTokenCiphertext: row.access_token_ciphertext,
           tokenVersion,
         };
-        await enqueueAccountRevoke(deps.queues, payload, tokenVersion);
+        await enqueueAccountRevoke(ctx.queues, payload, tokenVersion);
         revoke = 'enqueued';
       }
       changed = true;
@@ -106,11 +107,11 @@ export async function disconnectAccount(
     return { summary, changed, revoke };
   });
   if (changed) {
-    await cancelRefresh(deps, p.accountId).catch((err: unknown) =>
+    await ctx.refreshJobs.cancel(p.accountId).catch((err: unknown) =>
       // A job left behind ends itself when it runs and finds the account disconnected.
-      deps.logger?.warn({ err, accountId: p.accountId }, 'could not remove the refresh job'),
+      ctx.logger?.warn({ err, accountId: p.accountId }, 'could not remove the refresh job'),
     );
-    deps.logger?.info({ accountId: p.accountId, actor: p.actor, revoke }, 'account disconnected');
+    ctx.logger?.info({ accountId: p.accountId, actor: p.actor, revoke }, 'account disconnected');
   }
   return summary;
 }

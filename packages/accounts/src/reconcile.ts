@@ -1,7 +1,6 @@
 import { reconcileLockKey } from '@ttc/queue';
-import { type AccountsDeps, resolveLifecycleSettings } from './deps.js';
+import type { AccountsContext } from './deps.js';
 import { tryLock } from './lock.js';
-import { computeNextRefreshAt, scheduleRefreshJobs } from './schedule.js';
 
 export interface ReconcileReport {
   /** ACTIVE accounts looked at. */
@@ -30,9 +29,9 @@ export interface ReconcileOptions {
 
 interface Page {
   id: string;
-  next_refresh_at: Date | null;
-  access_token_expires_at: Date | null;
-  tokens_obtained_at: Date;
+  nextRefreshAt: Date | null;
+  accessTokenExpiresAt: Date | null;
+  tokensObtainedAt: Date;
 }
 
 /**
@@ -45,13 +44,12 @@ interface Page {
  * several workers (the lock only avoids duplicate work; `addBulk` with deterministic ids is idempotent).
  */
 export async function reconcileRefreshJobs(
-  deps: AccountsDeps,
+  ctx: AccountsContext,
   opts: ReconcileOptions = {},
 ): Promise<ReconcileReport | null> {
   const pageSize = opts.pageSize ?? 5_000;
-  const s = resolveLifecycleSettings(deps);
   const lockTtlMs = 60_000;
-  const lock = opts.useLock === false ? null : await tryLock(deps.redis, reconcileLockKey(deps.queuePrefix), lockTtlMs);
+  const lock = opts.useLock === false ? null : await tryLock(ctx.redis, reconcileLockKey(ctx.queuePrefix), lockTtlMs);
   if (opts.useLock !== false && !lock) return null;
   const started = Date.now();
   const report: ReconcileReport = {
@@ -66,27 +64,20 @@ export async function reconcileRefreshJobs(
   try {
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      const rows = await deps.prisma.$queryRaw<Page[]>`
-        SELECT id::text AS id, next_refresh_at, access_token_expires_at, tokens_obtained_at
+      const rows = await ctx.prisma.$queryRaw<Page[]>`
+        SELECT id::text AS id, next_refresh_at AS "nextRefreshAt", access_token_expires_at AS "accessTokenExpiresAt",
+          tokens_obtained_at AS "tokensObtainedAt"
         FROM social_accounts
         WHERE status = 'ACTIVE'::"account_status" AND id > ${after}::uuid
         ORDER BY id
         LIMIT ${pageSize}`;
       if (rows.length === 0) break;
-      const now = Date.now();
+      const now = ctx.now();
       const accounts = rows.map((r) => {
-        if (r.access_token_expires_at && r.access_token_expires_at.getTime() <= now) report.accessTokenExpired++;
-        const nextRefreshAt =
-          r.next_refresh_at ??
-          (r.access_token_expires_at
-            ? computeNextRefreshAt(
-                { obtainedAt: r.tokens_obtained_at, accessTokenExpiresAt: r.access_token_expires_at },
-                s,
-              )
-            : new Date(now));
-        return { id: r.id, nextRefreshAt };
+        if (r.accessTokenExpiresAt && r.accessTokenExpiresAt.getTime() <= now) report.accessTokenExpired++;
+        return { id: r.id, nextRefreshAt: ctx.refreshJobs.nextRunAt({ status: 'ACTIVE', ...r }) ?? new Date(now) };
       });
-      const page = await scheduleRefreshJobs(deps, accounts, 'reconcile');
+      const page = await ctx.refreshJobs.ensure(accounts);
       report.scanned += rows.length;
       report.present += page.present;
       report.added += page.added;
@@ -94,7 +85,7 @@ export async function reconcileRefreshJobs(
       report.pages++;
       after = rows[rows.length - 1]?.id ?? after;
       if (lock && !(await lock.extend(lockTtlMs))) {
-        deps.logger?.warn({ pages: report.pages }, 'reconciler lock lost mid-pass; finishing anyway (idempotent)');
+        ctx.logger?.warn({ pages: report.pages }, 'reconciler lock lost mid-pass; finishing anyway (idempotent)');
       }
       if (rows.length < pageSize) break;
     }
@@ -104,9 +95,9 @@ export async function reconcileRefreshJobs(
   report.durationMs = Date.now() - started;
   const log = { ...report };
   if (report.added > 0 || report.replacedFailed > 0) {
-    deps.logger?.warn(log, 'reconciler restored missing refresh jobs');
+    ctx.logger?.warn(log, 'reconciler restored missing refresh jobs');
   } else {
-    deps.logger?.info(log, 'reconciler pass: every active account has its refresh job');
+    ctx.logger?.info(log, 'reconciler pass: every active account has its refresh job');
   }
   return report;
 }

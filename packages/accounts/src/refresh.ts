@@ -1,11 +1,12 @@
 import { decryptToken, encryptToken } from '@ttc/crypto';
+import { Prisma } from '@ttc/db';
 import { refreshLockKey } from '@ttc/queue';
 import { isTikTokError, type TikTokError, TikTokErrorCode, type TokenSet } from '@ttc/tiktok';
 import { tokenAad } from './aad.js';
-import { type AccountsDeps, resolveLifecycleSettings, type TokenLifecycleSettings } from './deps.js';
+import type { AccountsContext, TokenLifecycleSettings } from './deps.js';
 import { AccountError, AccountErrorCode } from './errors.js';
 import { type RedisLock, sleep, tryLock } from './lock.js';
-import { computeNextRefreshAt, refreshLeadMs, retryDelayMs, scheduleRefresh } from './schedule.js';
+import { computeNextRefreshAt, refreshLeadMs, retryDelayMs } from './refresh-jobs.js';
 import { assertAccountId } from './summary.js';
 
 /** The columns the token lifecycle works with. Holds ciphertexts: internal to this package, never returned by APIs. */
@@ -43,8 +44,54 @@ const tokenRowSelect = {
   lastError: true,
 } as const;
 
-export async function readTokenRow(deps: AccountsDeps, accountId: string): Promise<TokenRow | null> {
-  return deps.prisma.socialAccount.findUnique({ where: { id: accountId }, select: tokenRowSelect });
+export async function readTokenRow(ctx: AccountsContext, accountId: string): Promise<TokenRow | null> {
+  return ctx.prisma.socialAccount.findUnique({ where: { id: accountId }, select: tokenRowSelect });
+}
+
+/** {@link TokenRow}'s columns under their field names, for `RETURNING`. */
+const TOKEN_ROW_COLUMNS = Prisma.raw(
+  [
+    'id::text AS "id"',
+    'user_id AS "userId"',
+    'open_id AS "openId"',
+    'status::text AS "status"',
+    'scopes',
+    'token_version AS "tokenVersion"',
+    'access_token_ciphertext AS "accessTokenCiphertext"',
+    'refresh_token_ciphertext AS "refreshTokenCiphertext"',
+    'access_token_expires_at AS "accessTokenExpiresAt"',
+    'refresh_token_expires_at AS "refreshTokenExpiresAt"',
+    'tokens_obtained_at AS "tokensObtainedAt"',
+    'next_refresh_at AS "nextRefreshAt"',
+    'refresh_failure_count AS "refreshFailureCount"',
+    'last_error AS "lastError"',
+  ].join(', '),
+);
+
+/**
+ * THE token write of the lifecycle: applies `set` to the row only if it is still ACTIVE at the `tokenVersion` read
+ * under the lock (the fence), records `event` with it in the same statement, and returns the written row; null when
+ * the row moved on (a reconnect, disconnect or another refresh wrote first) and nothing was written.
+ */
+async function writeFenced(
+  ctx: AccountsContext,
+  row: Pick<TokenRow, 'id' | 'tokenVersion'>,
+  set: Prisma.Sql,
+  event: { type: 'REFRESHED' | 'REFRESH_FAILED' | 'REAUTH_REQUIRED'; message: string; data: Record<string, unknown> },
+): Promise<TokenRow | null> {
+  const at = new Date(ctx.now());
+  const rows = await ctx.prisma.$queryRaw<TokenRow[]>`
+    WITH updated AS (
+      UPDATE social_accounts SET ${set}, updated_at = ${at}
+      WHERE id = ${row.id}::uuid AND token_version = ${row.tokenVersion} AND status = 'ACTIVE'::"account_status"
+      RETURNING *
+    ), event AS (
+      INSERT INTO account_events (account_id, type, message, data, created_at)
+      SELECT id, ${event.type}::"account_event_type", ${event.message}, ${JSON.stringify(event.data)}::jsonb, ${at}
+      FROM updated
+    )
+    SELECT ${TOKEN_ROW_COLUMNS} FROM updated`;
+  return rows[0] ?? null;
 }
 
 export type RefreshReason = 'scheduled' | 'manual' | 'reconcile' | 'on-demand';
@@ -97,9 +144,6 @@ export interface RefreshOptions {
   schedule?: boolean;
 }
 
-// Per-deps (≈ per process) single-flight: concurrent callers for one account share one attempt.
-const inflightByDeps = new WeakMap<AccountsDeps, Map<string, Promise<RefreshResult>>>();
-
 /**
  * Refreshes an account's tokens if due, at most one at a time per account across processes.
  *
@@ -124,31 +168,16 @@ const inflightByDeps = new WeakMap<AccountsDeps, Map<string, Promise<RefreshResu
  * Nothing on our side can recover that token; the access token stays valid at TikTok until it expires, but it is
  * wiped with the rest as the account must be connected again anyway.
  */
-export function refreshAccount(deps: AccountsDeps, accountId: string, opts: RefreshOptions): Promise<RefreshResult> {
+export function refreshAccount(ctx: AccountsContext, accountId: string, opts: RefreshOptions): Promise<RefreshResult> {
   assertAccountId(accountId);
-  if (opts.force) return observed(deps, opts, doRefresh(deps, accountId, opts));
-  let flights = inflightByDeps.get(deps);
-  if (!flights) {
-    flights = new Map();
-    inflightByDeps.set(deps, flights);
-  }
+  if (opts.force) return doRefresh(ctx, accountId, opts);
+  // Single flight, per service (one per process): concurrent callers for one account share one attempt.
   const key = `${accountId}:${opts.minValidityMs ?? 'scheduled'}`;
-  const existing = flights.get(key);
+  const existing = ctx.refreshFlights.get(key);
   if (existing) return existing;
-  const map = flights;
-  const promise = observed(deps, opts, doRefresh(deps, accountId, opts)).finally(() => map.delete(key));
-  map.set(key, promise);
+  const promise = doRefresh(ctx, accountId, opts).finally(() => ctx.refreshFlights.delete(key));
+  ctx.refreshFlights.set(key, promise);
   return promise;
-}
-
-async function observed(deps: AccountsDeps, opts: RefreshOptions, p: Promise<RefreshResult>): Promise<RefreshResult> {
-  const result = await p;
-  try {
-    deps.observer?.refresh?.(result.outcome, opts.reason);
-  } catch {
-    // Metrics must never break a refresh.
-  }
-  return result;
 }
 
 /** Whether `row` needs a refresh now under `opts` (see {@link RefreshOptions.minValidityMs}). */
@@ -170,28 +199,29 @@ export function needsRefresh(
   return now >= due - 1_000 || expires - now <= refreshLeadMs(lifetime, s) * (1 - s.jitterShare);
 }
 
-async function doRefresh(deps: AccountsDeps, accountId: string, opts: RefreshOptions): Promise<RefreshResult> {
-  const s = resolveLifecycleSettings(deps);
-  let row = await readTokenRow(deps, accountId);
+async function doRefresh(ctx: AccountsContext, accountId: string, opts: RefreshOptions): Promise<RefreshResult> {
+  const s = ctx.settings;
+  let row = await readTokenRow(ctx, accountId);
   if (!row) return { outcome: 'not_found', account: null };
   if (row.status !== 'ACTIVE') return { outcome: 'inactive', account: row };
-  if (!opts.force && !needsRefresh(row, Date.now(), s, opts.minValidityMs)) return { outcome: 'not_due', account: row };
+  if (!opts.force && !needsRefresh(row, ctx.now(), s, opts.minValidityMs)) return { outcome: 'not_due', account: row };
 
   const seenVersion = row.tokenVersion;
-  const lockKey = refreshLockKey(deps.queuePrefix, accountId);
+  const lockKey = refreshLockKey(ctx.queuePrefix, accountId);
+  // Waiting for another holder is real time (its TikTok call takes what it takes), whatever the service's clock says.
   const deadline = Date.now() + s.lockWaitMs;
   let lock: RedisLock | null = null;
   for (;;) {
-    lock = await tryLock(deps.redis, lockKey, s.lockTtlMs);
+    lock = await tryLock(ctx.redis, lockKey, s.lockTtlMs);
     if (lock) break;
     // Someone else is refreshing this account: wait for their result rather than spend the refresh token twice.
     if (Date.now() >= deadline) {
-      const retryAt = new Date(Date.now() + s.retryBaseMs);
+      const retryAt = new Date(ctx.now() + s.retryBaseMs);
       return { outcome: 'busy', account: row, retryAt };
     }
     await sleep(50);
-    if ((await deps.redis.exists(lockKey)) === 1) continue;
-    const after = await readTokenRow(deps, accountId);
+    if ((await ctx.redis.exists(lockKey)) === 1) continue;
+    const after = await readTokenRow(ctx, accountId);
     if (!after) return { outcome: 'not_found', account: null };
     if (after.tokenVersion !== seenVersion) {
       return { outcome: after.status === 'ACTIVE' ? 'refreshed_elsewhere' : 'inactive', account: after };
@@ -209,133 +239,127 @@ async function doRefresh(deps: AccountsDeps, accountId: string, opts: RefreshOpt
   );
   heartbeat.unref();
   try {
-    row = await readTokenRow(deps, accountId);
+    row = await readTokenRow(ctx, accountId);
     if (!row) return { outcome: 'not_found', account: null };
     if (row.status !== 'ACTIVE') return { outcome: 'inactive', account: row };
-    if (row.tokenVersion !== seenVersion && !needsRefresh(row, Date.now(), s, opts.minValidityMs)) {
+    if (row.tokenVersion !== seenVersion && !needsRefresh(row, ctx.now(), s, opts.minValidityMs)) {
       return { outcome: 'refreshed_elsewhere', account: row };
     }
-    if (!opts.force && !needsRefresh(row, Date.now(), s, opts.minValidityMs)) {
+    if (!opts.force && !needsRefresh(row, ctx.now(), s, opts.minValidityMs)) {
       return { outcome: 'not_due', account: row };
     }
-    return await refreshUnderLock(deps, row, opts, s);
+    return await refreshUnderLock(ctx, row, opts);
   } finally {
     clearInterval(heartbeat);
     await lock.release();
   }
 }
 
-async function refreshUnderLock(
-  deps: AccountsDeps,
-  row: TokenRow,
-  opts: RefreshOptions,
-  s: TokenLifecycleSettings,
-): Promise<RefreshResult> {
-  if (!deps.tiktok) {
-    throw new AccountError(AccountErrorCode.TIKTOK_CLIENT_MISSING, 'Refreshing needs a TikTok client in AccountsDeps');
+async function refreshUnderLock(ctx: AccountsContext, row: TokenRow, opts: RefreshOptions): Promise<RefreshResult> {
+  if (!ctx.tiktok) {
+    throw new AccountError(
+      AccountErrorCode.TIKTOK_CLIENT_MISSING,
+      'Refreshing needs a TikTok client in AccountsOptions',
+    );
   }
+  const s = ctx.settings;
   const aad = tokenAad(row);
   let refreshToken: string;
   try {
     if (!row.refreshTokenCiphertext) throw new Error('no refresh token stored');
-    refreshToken = decryptToken(deps.keyring, row.refreshTokenCiphertext, aad);
+    refreshToken = decryptToken(ctx.keyring, row.refreshTokenCiphertext, aad);
   } catch (error) {
     // A missing key (keyring rotated too early) is an operator's fix, not the user's: keep the account, keep trying.
-    return recordFailure(deps, row, error, opts, s);
+    return recordFailure(ctx, row, error, opts);
   }
 
   let tokens: TokenSet;
   try {
-    tokens = await deps.tiktok.refresh(refreshToken, {
+    tokens = await ctx.tiktok.refresh(refreshToken, {
       timeoutMs: Math.min(s.tiktokTimeoutMs, Math.floor(s.lockTtlMs / 3)),
     });
   } catch (error) {
-    if (isTikTokError(error, TikTokErrorCode.INVALID_GRANT)) return markReauthRequired(deps, row, error, opts);
-    return recordFailure(deps, row, error, opts, s);
+    if (isTikTokError(error, TikTokErrorCode.INVALID_GRANT)) return markReauthRequired(ctx, row, error, opts);
+    return recordFailure(ctx, row, error, opts);
   }
 
-  const stored = await persistRefreshedTokens(deps, row, tokens, opts, s);
+  const stored = await persistRefreshedTokens(ctx, row, tokens, opts);
   if (!stored) {
     // Under the lock this means a reconnect or disconnect wrote the row meanwhile; their tokens win.
-    deps.logger?.error(
+    ctx.logger?.error(
       { accountId: row.id, tokenVersion: row.tokenVersion },
       'refresh lost a race: the row changed while TikTok answered; the refreshed tokens were NOT stored',
     );
-    return { outcome: 'lost_race', account: await readTokenRow(deps, row.id) };
+    return { outcome: 'lost_race', account: await readTokenRow(ctx, row.id) };
   }
-  await flagExpiringRefreshToken(deps, row.id, s).catch((err: unknown) =>
-    deps.logger?.warn({ err, accountId: row.id }, 'could not check the refresh token expiry'),
+  await flagExpiringRefreshToken(ctx, row.id).catch((err: unknown) =>
+    ctx.logger?.warn({ err, accountId: row.id }, 'could not check the refresh token expiry'),
   );
   if (opts.schedule !== false && stored.nextRefreshAt) {
-    await scheduleRefresh(deps, { id: stored.id, nextRefreshAt: stored.nextRefreshAt }).catch((err: unknown) =>
+    await ctx.refreshJobs.schedule({ id: stored.id, nextRefreshAt: stored.nextRefreshAt }).catch((err: unknown) =>
       // The reconciler restores the job from nextRefreshAt; the tokens are safe either way.
-      deps.logger?.warn({ err, accountId: row.id }, 'could not reschedule the refresh job'),
+      ctx.logger?.warn({ err, accountId: row.id }, 'could not reschedule the refresh job'),
     );
   }
-  deps.logger?.info(
+  ctx.logger?.info(
     { accountId: row.id, reason: opts.reason, accessTokenExpiresAt: tokens.accessTokenExpiresAt },
     'tokens refreshed',
   );
   return { outcome: 'refreshed', account: stored };
 }
 
-/** The compare-and-set write of rotated tokens, with its event, in one statement; null when the row moved on. */
+/** The fenced write of rotated tokens, with its event, in one statement; null when the row moved on. */
 async function persistRefreshedTokens(
-  deps: AccountsDeps,
+  ctx: AccountsContext,
   row: TokenRow,
   tokens: TokenSet,
   opts: RefreshOptions,
-  s: TokenLifecycleSettings,
 ): Promise<TokenRow | null> {
   const aad = tokenAad(row);
-  const accessCiphertext = encryptToken(deps.keyring, tokens.accessToken, aad);
-  const refreshCiphertext = encryptToken(deps.keyring, tokens.refreshToken, aad);
+  const accessCiphertext = encryptToken(ctx.keyring, tokens.accessToken, aad);
+  const refreshCiphertext = encryptToken(ctx.keyring, tokens.refreshToken, aad);
   // The client counts expiries from when it sent the request: that is when these tokens were obtained.
   const obtainedAt = new Date(tokens.accessTokenExpiresAt.getTime() - tokens.expiresIn * 1000);
-  const nextRefreshAt = computeNextRefreshAt({ obtainedAt, accessTokenExpiresAt: tokens.accessTokenExpiresAt }, s);
-  const data = JSON.stringify({
-    reason: opts.reason,
-    tokenVersion: row.tokenVersion + 1,
-    expiresIn: tokens.expiresIn,
-    refreshExpiresIn: tokens.refreshExpiresIn,
-    accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
-    nextRefreshAt: nextRefreshAt.toISOString(),
-    previousFailures: row.refreshFailureCount,
-  });
+  const nextRefreshAt = computeNextRefreshAt(
+    { obtainedAt, accessTokenExpiresAt: tokens.accessTokenExpiresAt },
+    ctx.settings,
+  );
   const scopes = tokens.scopes.length > 0 ? tokens.scopes : row.scopes;
+  const set = Prisma.sql`
+    access_token_ciphertext = ${accessCiphertext},
+    refresh_token_ciphertext = ${refreshCiphertext},
+    access_token_expires_at = ${tokens.accessTokenExpiresAt},
+    refresh_token_expires_at = ${tokens.refreshTokenExpiresAt},
+    tokens_obtained_at = ${obtainedAt},
+    scopes = ${scopes}::text[],
+    token_version = token_version + 1,
+    next_refresh_at = ${nextRefreshAt},
+    last_refreshed_at = ${new Date(ctx.now())},
+    refresh_failure_count = 0,
+    last_error = NULL,
+    last_error_at = NULL`;
+  const event = {
+    type: 'REFRESHED',
+    message: 'Tokens refreshed',
+    data: {
+      reason: opts.reason,
+      tokenVersion: row.tokenVersion + 1,
+      expiresIn: tokens.expiresIn,
+      refreshExpiresIn: tokens.refreshExpiresIn,
+      accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
+      nextRefreshAt: nextRefreshAt.toISOString(),
+      previousFailures: row.refreshFailureCount,
+    },
+  } as const;
 
   // The new refresh token exists only in memory until this commits: retry database errors before giving up.
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      const rows = await deps.prisma.$queryRaw<{ id: string }[]>`
-        WITH updated AS (
-          UPDATE social_accounts SET
-            access_token_ciphertext = ${accessCiphertext},
-            refresh_token_ciphertext = ${refreshCiphertext},
-            access_token_expires_at = ${tokens.accessTokenExpiresAt},
-            refresh_token_expires_at = ${tokens.refreshTokenExpiresAt},
-            tokens_obtained_at = ${obtainedAt},
-            scopes = ${scopes}::text[],
-            token_version = token_version + 1,
-            next_refresh_at = ${nextRefreshAt},
-            last_refreshed_at = now(),
-            refresh_failure_count = 0,
-            last_error = NULL,
-            last_error_at = NULL,
-            updated_at = now()
-          WHERE id = ${row.id}::uuid AND token_version = ${row.tokenVersion} AND status = 'ACTIVE'::"account_status"
-          RETURNING id
-        ), event AS (
-          INSERT INTO account_events (account_id, type, message, data, created_at)
-          SELECT id, 'REFRESHED'::"account_event_type", 'Tokens refreshed', ${data}::jsonb, now() FROM updated
-        )
-        SELECT id::text AS id FROM updated`;
-      if (rows.length === 0) return null;
-      return readTokenRow(deps, row.id);
+      return await writeFenced(ctx, row, set, event);
     } catch (error) {
       lastError = error;
-      deps.logger?.error({ err: error, accountId: row.id, attempt }, 'storing refreshed tokens failed; retrying');
+      ctx.logger?.error({ err: error, accountId: row.id, attempt }, 'storing refreshed tokens failed; retrying');
       await sleep(200 * 2 ** attempt);
     }
   }
@@ -359,96 +383,81 @@ function describeError(error: unknown): { code: string; message: string; status?
 }
 
 async function markReauthRequired(
-  deps: AccountsDeps,
+  ctx: AccountsContext,
   row: TokenRow,
   error: TikTokError,
   opts: RefreshOptions,
 ): Promise<RefreshResult> {
   const d = describeError(error);
   const lastError = `${d.code}: TikTok refused the refresh token; the user has to connect the account again`;
-  const data = JSON.stringify({ ...d, reason: opts.reason, previousError: row.lastError });
-  const rows = await deps.prisma.$queryRaw<{ id: string }[]>`
-    WITH updated AS (
-      UPDATE social_accounts SET
-        status = 'REAUTH_REQUIRED'::"account_status",
-        access_token_ciphertext = NULL,
-        refresh_token_ciphertext = NULL,
-        token_version = token_version + 1,
-        next_refresh_at = NULL,
-        refresh_failure_count = refresh_failure_count + 1,
-        last_error = ${lastError},
-        last_error_at = now(),
-        updated_at = now()
-      WHERE id = ${row.id}::uuid AND token_version = ${row.tokenVersion} AND status = 'ACTIVE'::"account_status"
-      RETURNING id
-    ), event AS (
-      INSERT INTO account_events (account_id, type, message, data, created_at)
-      SELECT id, 'REAUTH_REQUIRED'::"account_event_type", 'TikTok refused the refresh token (invalid_grant)',
-        ${data}::jsonb, now()
-      FROM updated
-    )
-    SELECT id::text AS id FROM updated`;
-  const account = await readTokenRow(deps, row.id);
-  if (rows.length === 0) {
-    // Someone else wrote newer tokens meanwhile (possible only after a lock expiry): theirs stand.
-    return { outcome: account?.status === 'ACTIVE' ? 'refreshed_elsewhere' : 'inactive', account };
-  }
-  deps.logger?.warn({ accountId: row.id, logId: d.logId }, 'refresh token refused: account needs re-authorization');
+  const account = await writeFenced(
+    ctx,
+    row,
+    Prisma.sql`
+      status = 'REAUTH_REQUIRED'::"account_status",
+      access_token_ciphertext = NULL,
+      refresh_token_ciphertext = NULL,
+      token_version = token_version + 1,
+      next_refresh_at = NULL,
+      refresh_failure_count = refresh_failure_count + 1,
+      last_error = ${lastError},
+      last_error_at = ${new Date(ctx.now())}`,
+    {
+      type: 'REAUTH_REQUIRED',
+      message: 'TikTok refused the refresh token (invalid_grant)',
+      data: { ...d, reason: opts.reason, previousError: row.lastError },
+    },
+  );
+  if (!account) return movedOn(ctx, row.id);
+  ctx.logger?.warn({ accountId: row.id, logId: d.logId }, 'refresh token refused: account needs re-authorization');
   return { outcome: 'reauth_required', account, error };
 }
 
+/** A fenced write found the row changed: someone else wrote newer tokens meanwhile (possible only after a lock expiry). */
+async function movedOn(ctx: AccountsContext, accountId: string): Promise<RefreshResult> {
+  const account = await readTokenRow(ctx, accountId);
+  return { outcome: account?.status === 'ACTIVE' ? 'refreshed_elsewhere' : 'inactive', account };
+}
+
 async function recordFailure(
-  deps: AccountsDeps,
+  ctx: AccountsContext,
   row: TokenRow,
   error: unknown,
   opts: RefreshOptions,
-  s: TokenLifecycleSettings,
 ): Promise<RefreshResult> {
   const d = describeError(error);
-  const now = Date.now();
+  const now = ctx.now();
   const failures = row.refreshFailureCount + 1;
   const retryAfter = isTikTokError(error) ? error.retryAfterSeconds : undefined;
-  const retryAt = new Date(now + retryDelayMs(failures, s, retryAfter));
+  const retryAt = new Date(now + retryDelayMs(failures, ctx.settings, retryAfter));
   const expiresAt = row.accessTokenExpiresAt;
   const expired = expiresAt !== null && expiresAt.getTime() <= now;
   const lastError = expired
     ? `ACCESS_TOKEN_EXPIRED: refresh failing since the access token expired at ${expiresAt.toISOString()} (${failures} failures); last: ${d.code}: ${d.message}`
     : `${d.code}: ${d.message}`;
-  const data = JSON.stringify({
-    ...d,
-    reason: opts.reason,
-    failures,
-    retryAt: retryAt.toISOString(),
-    accessTokenExpired: expired,
-  });
-  const rows = await deps.prisma.$queryRaw<{ id: string }[]>`
-    WITH updated AS (
-      UPDATE social_accounts SET
-        refresh_failure_count = refresh_failure_count + 1,
-        last_error = ${lastError.slice(0, 1000)},
-        last_error_at = now(),
-        next_refresh_at = ${retryAt},
-        updated_at = now()
-      WHERE id = ${row.id}::uuid AND token_version = ${row.tokenVersion} AND status = 'ACTIVE'::"account_status"
-      RETURNING id
-    ), event AS (
-      INSERT INTO account_events (account_id, type, message, data, created_at)
-      SELECT id, 'REFRESH_FAILED'::"account_event_type", ${`Refresh failed: ${d.code}`}, ${data}::jsonb, now()
-      FROM updated
-    )
-    SELECT id::text AS id FROM updated`;
-  const account = await readTokenRow(deps, row.id);
-  if (rows.length === 0) {
-    return { outcome: account?.status === 'ACTIVE' ? 'refreshed_elsewhere' : 'inactive', account };
-  }
-  deps.logger?.warn(
+  const account = await writeFenced(
+    ctx,
+    row,
+    Prisma.sql`
+      refresh_failure_count = refresh_failure_count + 1,
+      last_error = ${lastError.slice(0, 1000)},
+      last_error_at = ${new Date(now)},
+      next_refresh_at = ${retryAt}`,
+    {
+      type: 'REFRESH_FAILED',
+      message: `Refresh failed: ${d.code}`,
+      data: { ...d, reason: opts.reason, failures, retryAt: retryAt.toISOString(), accessTokenExpired: expired },
+    },
+  );
+  if (!account) return movedOn(ctx, row.id);
+  ctx.logger?.warn(
     { accountId: row.id, code: d.code, failures, retryAt, accessTokenExpired: expired },
     'token refresh failed; will retry',
   );
   if (opts.schedule !== false) {
-    await scheduleRefresh(deps, { id: row.id, nextRefreshAt: retryAt }).catch((err: unknown) =>
-      deps.logger?.warn({ err, accountId: row.id }, 'could not reschedule the refresh job'),
-    );
+    await ctx.refreshJobs
+      .schedule({ id: row.id, nextRefreshAt: retryAt })
+      .catch((err: unknown) => ctx.logger?.warn({ err, accountId: row.id }, 'could not reschedule the refresh job'));
   }
   return { outcome: 'failed', account, error, retryAt };
 }
@@ -458,21 +467,18 @@ async function recordFailure(
  * `refreshTokenWarningSeconds`, once per refresh token (keyed on `tokenVersion`, which every token write bumps).
  * TikTok's refresh tokens eventually expire for good; the user then has to connect again, and this is the warning.
  */
-export async function flagExpiringRefreshToken(
-  deps: AccountsDeps,
-  accountId: string,
-  s: Pick<TokenLifecycleSettings, 'refreshTokenWarningSeconds'> = resolveLifecycleSettings(deps),
-): Promise<boolean> {
-  const inserted = await deps.prisma.$executeRaw`
+export async function flagExpiringRefreshToken(ctx: AccountsContext, accountId: string): Promise<boolean> {
+  const now = new Date(ctx.now());
+  const inserted = await ctx.prisma.$executeRaw`
     INSERT INTO account_events (account_id, type, message, data, created_at)
     SELECT a.id, 'REFRESH_TOKEN_EXPIRING'::"account_event_type",
       'The refresh token expires soon: the user will have to connect the account again',
       jsonb_build_object('tokenVersion', a.token_version, 'refreshTokenExpiresAt', a.refresh_token_expires_at),
-      now()
+      ${now}
     FROM social_accounts a
     WHERE a.id = ${accountId}::uuid
       AND a.status = 'ACTIVE'::"account_status"
-      AND a.refresh_token_expires_at < now() + make_interval(secs => ${s.refreshTokenWarningSeconds})
+      AND a.refresh_token_expires_at < ${now}::timestamptz + make_interval(secs => ${ctx.settings.refreshTokenWarningSeconds})
       AND NOT EXISTS (
         SELECT 1 FROM account_events e
         WHERE e.account_id = a.id AND e.type = 'REFRESH_TOKEN_EXPIRING'::"account_event_type"
@@ -500,14 +506,13 @@ export interface FreshAccessToken {
  *   `ACCOUNT_REFRESH_UNAVAILABLE` (expired and TikTok unreachable; retry later).
  */
 export async function getFreshAccessToken(
-  deps: AccountsDeps,
+  ctx: AccountsContext,
   accountId: string,
   opts: { minValidityMs?: number } = {},
 ): Promise<FreshAccessToken> {
   assertAccountId(accountId);
-  const s = resolveLifecycleSettings(deps);
-  const minValidityMs = opts.minValidityMs ?? s.minValiditySeconds * 1000;
-  const result = await refreshAccount(deps, accountId, { reason: 'on-demand', minValidityMs });
+  const minValidityMs = opts.minValidityMs ?? ctx.settings.minValiditySeconds * 1000;
+  const result = await refreshAccount(ctx, accountId, { reason: 'on-demand', minValidityMs });
   const row = result.account;
   if (!row) throw new AccountError(AccountErrorCode.NOT_FOUND, 'Account not found');
   if (row.status === 'REAUTH_REQUIRED') {
@@ -517,14 +522,14 @@ export async function getFreshAccessToken(
     throw new AccountError(AccountErrorCode.DISCONNECTED, 'The account is disconnected');
   }
   const expiresAt = row.accessTokenExpiresAt;
-  if (!row.accessTokenCiphertext || !expiresAt || expiresAt.getTime() <= Date.now()) {
+  if (!row.accessTokenCiphertext || !expiresAt || expiresAt.getTime() <= ctx.now()) {
     throw new AccountError(
       AccountErrorCode.REFRESH_UNAVAILABLE,
       'The access token has expired and TikTok could not refresh it right now; retry later',
       { cause: result.error },
     );
   }
-  const accessToken = decryptToken(deps.keyring, row.accessTokenCiphertext, tokenAad(row));
+  const accessToken = decryptToken(ctx.keyring, row.accessTokenCiphertext, tokenAad(row));
   return {
     accessToken,
     expiresAt,

@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@ttc/db';
+import type { AccountsContext } from './deps.js';
 import { AccountError, AccountErrorCode } from './errors.js';
 import { isUuid } from './uuid.js';
 
@@ -63,7 +63,7 @@ export function assertAccountId(accountId: string): void {
  * re-authorization are always listed, since the user has to act on them.
  */
 export async function listUserAccounts(
-  prisma: PrismaClient,
+  { prisma }: Pick<AccountsContext, 'prisma'>,
   userId: string,
   opts: { includeDisconnected?: boolean } = {},
 ): Promise<AccountSummary[]> {
@@ -75,7 +75,10 @@ export async function listUserAccounts(
 }
 
 /** One account by id, or null. Throws `ACCOUNT_INVALID_ID` for a malformed id. */
-export async function getAccount(prisma: PrismaClient, accountId: string): Promise<AccountSummary | null> {
+export async function getAccount(
+  { prisma }: Pick<AccountsContext, 'prisma'>,
+  accountId: string,
+): Promise<AccountSummary | null> {
   assertAccountId(accountId);
   return prisma.socialAccount.findUnique({ where: { id: accountId }, select: accountSummarySelect });
 }

@@ -4,8 +4,18 @@ import { encryptToken, type Keyring } from '@ttc/crypto';
 import type { AccountConnectedPayload } from '@ttc/queue';
 import { createPkcePair, type TokenSet } from '@ttc/tiktok';
 import { tokenAad } from './aad.js';
-import { applyConnection } from './connect.js';
-import type { AccountsDeps } from './deps.js';
+import { type Accounts, createAccounts } from './accounts.js';
+import type { AccountsOptions } from './deps.js';
+
+/** The account service of one simulated process, with the clients it was built from, for tests to inspect. */
+export type TestAccounts = Accounts &
+  Pick<AccountsOptions, 'prisma' | 'keyring' | 'redis' | 'queues' | 'queuePrefix' | 'tiktok'>;
+
+/** {@link createAccounts}, keeping its clients at hand (`accounts.queues`, `accounts.redis`, `accounts.tiktok`). */
+export function createTestAccounts(options: AccountsOptions): TestAccounts {
+  const { prisma, keyring, redis, queues, queuePrefix, tiktok } = options;
+  return Object.assign(createAccounts(options), { prisma, keyring, redis, queues, queuePrefix, tiktok });
+}
 
 export interface TestConnection {
   payload: AccountConnectedPayload;
@@ -62,15 +72,16 @@ export interface CodeMinter {
 
 /**
  * Connects `openId` for `userId` the way the gateway does, minus the browser: a code minted by the sandbox, a real
- * exchange through `deps.tiktok` (PKCE), tokens encrypted with {@link tokenAad}, then `applyConnection` (which
+ * exchange through `tiktok` (PKCE), tokens encrypted with {@link tokenAad}, then `applyConnection` (which
  * schedules the refresh). Returns the account id and the clear tokens TikTok issued.
  */
 export async function connectThroughTikTok(
-  deps: AccountsDeps,
+  accounts: TestAccounts,
   sandbox: CodeMinter,
   p: { userId?: string; openId: string; scopes?: string[] },
 ): Promise<{ accountId: string; tokens: TokenSet; userId: string }> {
-  if (!deps.tiktok) throw new Error('connectThroughTikTok needs deps.tiktok');
+  const { tiktok, keyring } = accounts;
+  if (!tiktok) throw new Error('connectThroughTikTok needs accounts built with a TikTok client');
   const userId = p.userId ?? `user-${randomUUID()}`;
   const redirectUri = 'https://app.example.test/auth/tiktok/callback';
   const pkce = createPkcePair();
@@ -80,10 +91,10 @@ export async function connectThroughTikTok(
     scopes: p.scopes ?? ['user.info.basic', 'video.list'],
     codeChallenge: pkce.challenge,
   });
-  const obtainedAt = new Date();
-  const tokens = await deps.tiktok.exchangeCode({ code, redirectUri, codeVerifier: pkce.verifier });
+  const obtainedAt = new Date(accounts.now());
+  const tokens = await tiktok.exchangeCode({ code, redirectUri, codeVerifier: pkce.verifier });
   const aad = tokenAad({ userId, openId: tokens.openId });
-  const outcome = await applyConnection(deps, {
+  const outcome = await accounts.applyConnection({
     version: 1,
     connectionId: randomUUID(),
     connectSessionId: `cs_${randomUUID()}`,
@@ -95,8 +106,8 @@ export async function connectThroughTikTok(
     username: null,
     avatarUrl: null,
     scopes: tokens.scopes,
-    accessTokenCiphertext: encryptToken(deps.keyring, tokens.accessToken, aad),
-    refreshTokenCiphertext: encryptToken(deps.keyring, tokens.refreshToken, aad),
+    accessTokenCiphertext: encryptToken(keyring, tokens.accessToken, aad),
+    refreshTokenCiphertext: encryptToken(keyring, tokens.refreshToken, aad),
     accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
     refreshTokenExpiresAt: tokens.refreshTokenExpiresAt.toISOString(),
     obtainedAt: obtainedAt.toISOString(),

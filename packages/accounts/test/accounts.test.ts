@@ -1,20 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { decryptToken, generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
-import { connectOutcomeKey, createQueues, createRedisConnection, type Queues } from '@ttc/queue';
+import { connectSessionKey, createQueues, createRedisConnection, type Queues, readConnectResult } from '@ttc/queue';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AccountError,
-  type AccountsDeps,
-  applyConnection,
-  disconnectAccount,
-  getAccount,
-  listUserAccounts,
-  readConnectOutcome,
-  tokenAad,
-  waitForConnectOutcome,
-} from '../src/index.js';
+import { AccountError, type Accounts, createAccounts, tokenAad } from '../src/index.js';
 import { makeTestConnection } from '../src/testing.js';
 
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -24,14 +14,14 @@ let db: TestDatabase;
 let redis: Redis;
 let producer: Redis;
 let queues: Queues;
-let deps: AccountsDeps;
+let accounts: Accounts;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   redis = createRedisConnection(redisUrl, 'client', 'accounts-test');
   producer = createRedisConnection(redisUrl, 'producer', 'accounts-test');
   queues = createQueues({ connection: producer, prefix });
-  deps = { prisma: db.prisma, keyring, redis, queues, queuePrefix: prefix };
+  accounts = createAccounts({ prisma: db.prisma, keyring, redis, queues, queuePrefix: prefix });
 });
 
 afterAll(async () => {
@@ -54,10 +44,17 @@ async function eventsOf(accountId: string) {
   return db.prisma.accountEvent.findMany({ where: { accountId }, orderBy: { id: 'asc' } });
 }
 
+/** A live connect session for `payload`, as the gateway creates it: the worker records its outcome there. */
+async function openConnectSession(sessionRef: string) {
+  await redis.hset(connectSessionKey(prefix, sessionRef), { userId: 'someone' });
+  await redis.expire(connectSessionKey(prefix, sessionRef), 600);
+}
+
 describe('applyConnection', () => {
   it('adds a new account with a CONNECTED event and reports "added"', async () => {
     const { payload, accessToken, refreshToken } = makeTestConnection(keyring);
-    const outcome = await applyConnection(deps, payload);
+    await openConnectSession(payload.connectSessionId);
+    const outcome = await accounts.applyConnection(payload);
 
     expect(outcome).toMatchObject({ connectionId: payload.connectionId, outcome: 'added', username: 'test.account' });
     const [row, ...rest] = await rowsOf(payload.userId);
@@ -78,17 +75,20 @@ describe('applyConnection', () => {
     const events = await eventsOf(outcome.accountId);
     expect(events.map((e) => e.type)).toEqual(['CONNECTED']);
     expect(events[0]?.data).toMatchObject({ connectionId: payload.connectionId });
-    expect(await readConnectOutcome(redis, prefix, payload.connectionId)).toEqual(outcome);
-    const ttl = await redis.ttl(connectOutcomeKey(prefix, payload.connectionId));
-    expect(ttl).toBeGreaterThan(14 * 60);
-    expect(ttl).toBeLessThanOrEqual(15 * 60);
+    // The outcome is recorded in the connect session, where the connect page reads it; it carries no secret.
+    expect(await readConnectResult(redis, prefix, payload.connectSessionId, payload.connectionId)).toEqual({
+      kind: 'done',
+      outcome: 'added',
+      displayName: outcome.displayName,
+      username: outcome.username,
+    });
   });
 
   it('adds a second row when the same user connects a different TikTok account', async () => {
     const first = makeTestConnection(keyring);
     const second = makeTestConnection(keyring, { userId: first.payload.userId, displayName: 'Second' });
-    const a = await applyConnection(deps, first.payload);
-    const b = await applyConnection(deps, second.payload);
+    const a = await accounts.applyConnection(first.payload);
+    const b = await accounts.applyConnection(second.payload);
 
     expect([a.outcome, b.outcome]).toEqual(['added', 'added']);
     expect(a.accountId).not.toBe(b.accountId);
@@ -100,14 +100,14 @@ describe('applyConnection', () => {
 
   it('reconnects the same account: one row, RECONNECTED, new tokens and profile, "reconnected"', async () => {
     const first = makeTestConnection(keyring, { obtainedAt: at(new Date(), -60_000) });
-    const added = await applyConnection(deps, first.payload);
+    const added = await accounts.applyConnection(first.payload);
     const again = makeTestConnection(keyring, {
       userId: first.payload.userId,
       openId: first.payload.openId,
       displayName: 'Renamed',
       scopes: ['user.info.basic'],
     });
-    const outcome = await applyConnection(deps, again.payload);
+    const outcome = await accounts.applyConnection(again.payload);
 
     expect(outcome).toMatchObject({ accountId: added.accountId, outcome: 'reconnected', displayName: 'Renamed' });
     const rows = await rowsOf(first.payload.userId);
@@ -124,9 +124,9 @@ describe('applyConnection', () => {
 
   it('applies the same payload twice as one row and one event, with the same outcome', async () => {
     const { payload } = makeTestConnection(keyring);
-    const first = await applyConnection(deps, payload);
+    const first = await accounts.applyConnection(payload);
     const before = (await rowsOf(payload.userId))[0];
-    const second = await applyConnection(deps, payload);
+    const second = await accounts.applyConnection(payload);
 
     expect(second).toEqual(first);
     const rows = await rowsOf(payload.userId);
@@ -138,7 +138,7 @@ describe('applyConnection', () => {
 
   it('applies the same payload concurrently as one row and one event', async () => {
     const { payload } = makeTestConnection(keyring);
-    const outcomes = await Promise.all([1, 2, 3, 4].map(() => applyConnection(deps, payload)));
+    const outcomes = await Promise.all([1, 2, 3, 4].map(() => accounts.applyConnection(payload)));
 
     expect(new Set(outcomes.map((o) => o.accountId)).size).toBe(1);
     expect(outcomes.every((o) => o.outcome === 'added')).toBe(true);
@@ -153,7 +153,10 @@ describe('applyConnection', () => {
       openId: older.payload.openId,
       obtainedAt: at(new Date()),
     });
-    const outcomes = await Promise.all([applyConnection(deps, older.payload), applyConnection(deps, newer.payload)]);
+    const outcomes = await Promise.all([
+      accounts.applyConnection(older.payload),
+      accounts.applyConnection(newer.payload),
+    ]);
 
     expect(outcomes[0]?.accountId).toBe(outcomes[1]?.accountId);
     const rows = await rowsOf(older.payload.userId);
@@ -173,8 +176,8 @@ describe('applyConnection', () => {
       obtainedAt: at(newer.payload.obtainedAt, -30_000),
       displayName: 'Stale name',
     });
-    const applied = await applyConnection(deps, newer.payload);
-    const late = await applyConnection(deps, older.payload);
+    const applied = await accounts.applyConnection(newer.payload);
+    const late = await accounts.applyConnection(older.payload);
 
     expect(late).toMatchObject({ accountId: applied.accountId, outcome: 'reconnected', displayName: 'Test Account' });
     const [row] = await rowsOf(newer.payload.userId);
@@ -189,7 +192,7 @@ describe('applyConnection', () => {
 
   it('does not let a connection overwrite tokens refreshed after it was obtained', async () => {
     const { payload } = makeTestConnection(keyring, { obtainedAt: at(new Date(), -60_000) });
-    const added = await applyConnection(deps, payload);
+    const added = await accounts.applyConnection(payload);
     await db.prisma.socialAccount.update({
       where: { id: added.accountId },
       // What a refresh writes: the new tokens and when they were obtained.
@@ -200,7 +203,7 @@ describe('applyConnection', () => {
       openId: payload.openId,
       obtainedAt: at(new Date(), -30_000),
     });
-    await applyConnection(deps, late.payload);
+    await accounts.applyConnection(late.payload);
 
     expect((await rowsOf(payload.userId))[0]?.accessTokenCiphertext).toBe('refreshed');
   });
@@ -209,15 +212,15 @@ describe('applyConnection', () => {
     const mine = makeTestConnection(keyring);
     const theirs = makeTestConnection(keyring, { openId: mine.payload.openId, displayName: 'Theirs' });
     const myOther = makeTestConnection(keyring, { userId: mine.payload.userId });
-    await applyConnection(deps, theirs.payload);
-    await applyConnection(deps, myOther.payload);
+    await accounts.applyConnection(theirs.payload);
+    await accounts.applyConnection(myOther.payload);
     const theirRowBefore = (await rowsOf(theirs.payload.userId))[0];
     const myOtherBefore = (await rowsOf(mine.payload.userId))[0];
 
-    const outcome = await applyConnection(deps, mine.payload);
+    const outcome = await accounts.applyConnection(mine.payload);
     // And a reconnection of mine still leaves the others as they were.
     const mineAgain = makeTestConnection(keyring, { userId: mine.payload.userId, openId: mine.payload.openId });
-    await applyConnection(deps, mineAgain.payload);
+    await accounts.applyConnection(mineAgain.payload);
 
     expect(outcome.outcome).toBe('added');
     expect(outcome.accountId).not.toBe(theirRowBefore?.id);
@@ -230,14 +233,14 @@ describe('applyConnection', () => {
 
   it('brings a DISCONNECTED account back as the same ACTIVE row', async () => {
     const { payload } = makeTestConnection(keyring, { obtainedAt: at(new Date(), -60_000) });
-    const added = await applyConnection(deps, payload);
+    const added = await accounts.applyConnection(payload);
     await db.prisma.socialAccount.update({
       where: { id: added.accountId },
       data: { refreshFailureCount: 3, lastError: 'boom', lastErrorAt: new Date() },
     });
-    await disconnectAccount(deps, { accountId: added.accountId, actor: 'user' });
+    await accounts.disconnect({ accountId: added.accountId, actor: 'user' });
     const back = makeTestConnection(keyring, { userId: payload.userId, openId: payload.openId });
-    const outcome = await applyConnection(deps, back.payload);
+    const outcome = await accounts.applyConnection(back.payload);
 
     expect(outcome).toMatchObject({ accountId: added.accountId, outcome: 'reconnected' });
     const rows = await rowsOf(payload.userId);
@@ -254,14 +257,14 @@ describe('applyConnection', () => {
 
   it('does not bring back an account disconnected after the connection was obtained', async () => {
     const { payload } = makeTestConnection(keyring, { obtainedAt: at(new Date(), -60_000) });
-    const added = await applyConnection(deps, payload);
-    await disconnectAccount(deps, { accountId: added.accountId, actor: 'user' });
+    const added = await accounts.applyConnection(payload);
+    await accounts.disconnect({ accountId: added.accountId, actor: 'user' });
     const late = makeTestConnection(keyring, {
       userId: payload.userId,
       openId: payload.openId,
       obtainedAt: at(new Date(), -30_000),
     });
-    await applyConnection(deps, late.payload);
+    await accounts.applyConnection(late.payload);
 
     const [row] = await rowsOf(payload.userId);
     expect(row).toMatchObject({ status: 'DISCONNECTED', accessTokenCiphertext: null, refreshTokenCiphertext: null });
@@ -270,7 +273,7 @@ describe('applyConnection', () => {
   it('rejects a malformed payload with ACCOUNT_INVALID_PAYLOAD without echoing its values', async () => {
     const { payload, accessToken } = makeTestConnection(keyring);
     const bad = { ...payload, accessTokenCiphertext: accessToken };
-    const error = await applyConnection(deps, bad).catch((e: unknown) => e);
+    const error = await accounts.applyConnection(bad).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(AccountError);
     expect(error).toMatchObject({ code: 'ACCOUNT_INVALID_PAYLOAD' });
@@ -281,26 +284,28 @@ describe('applyConnection', () => {
 });
 
 describe('connect outcomes', () => {
-  it('waits for an outcome written later, and gives null after the timeout', async () => {
+  it('records the outcome in a live connect session only, never recreating an expired one', async () => {
     const { payload } = makeTestConnection(keyring);
-    const started = Date.now();
-    const waiting = waitForConnectOutcome(redis, prefix, payload.connectionId, 5_000);
-    setTimeout(() => void applyConnection(deps, payload), 250);
-    const outcome = await waiting;
+    // No session (it expired): the account is stored, and no session key appears without a TTL.
+    const outcome = await accounts.applyConnection(payload);
+    expect(outcome.outcome).toBe('added');
+    expect(await redis.exists(connectSessionKey(prefix, payload.connectSessionId))).toBe(0);
 
-    expect(outcome?.connectionId).toBe(payload.connectionId);
-    expect(Date.now() - started).toBeLessThan(2_000);
-    const missing = randomUUID();
-    const t0 = Date.now();
-    expect(await waitForConnectOutcome(redis, prefix, missing, 300)).toBeNull();
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
-    expect(Date.now() - t0).toBeLessThan(1_000);
+    // Once the session exists, a replay of the same connection records the same outcome there.
+    await openConnectSession(payload.connectSessionId);
+    await accounts.applyConnection(payload);
+    expect(await readConnectResult(redis, prefix, payload.connectSessionId, payload.connectionId)).toMatchObject({
+      kind: 'done',
+      outcome: 'added',
+    });
   });
 
   it('reads an unparsable outcome as null', async () => {
+    const ref = `ref-${randomUUID()}`;
     const id = randomUUID();
-    await redis.set(connectOutcomeKey(prefix, id), '{not json', 'EX', 60);
-    expect(await readConnectOutcome(redis, prefix, id)).toBeNull();
+    await redis.hset(connectSessionKey(prefix, ref), `result:${id}`, '{not json');
+    await redis.expire(connectSessionKey(prefix, ref), 60);
+    expect(await readConnectResult(redis, prefix, ref, id)).toBeNull();
   });
 });
 
@@ -309,14 +314,14 @@ describe('listUserAccounts and getAccount', () => {
     const first = makeTestConnection(keyring);
     const second = makeTestConnection(keyring, { userId: first.payload.userId });
     const gone = makeTestConnection(keyring, { userId: first.payload.userId });
-    const a = await applyConnection(deps, first.payload);
-    const b = await applyConnection(deps, second.payload);
-    const c = await applyConnection(deps, gone.payload);
-    await disconnectAccount(deps, { accountId: c.accountId, actor: 'admin' });
+    const a = await accounts.applyConnection(first.payload);
+    const b = await accounts.applyConnection(second.payload);
+    const c = await accounts.applyConnection(gone.payload);
+    await accounts.disconnect({ accountId: c.accountId, actor: 'admin' });
 
-    const listed = await listUserAccounts(db.prisma, first.payload.userId);
+    const listed = await accounts.listUserAccounts(first.payload.userId);
     expect(listed.map((x) => x.id)).toEqual([b.accountId, a.accountId]);
-    const all = await listUserAccounts(db.prisma, first.payload.userId, { includeDisconnected: true });
+    const all = await accounts.listUserAccounts(first.payload.userId, { includeDisconnected: true });
     expect(all.map((x) => x.id)).toEqual([c.accountId, b.accountId, a.accountId]);
 
     const expectedKeys = [
@@ -339,24 +344,24 @@ describe('listUserAccounts and getAccount', () => {
       'createdAt',
       'updatedAt',
     ].sort();
-    for (const summary of [...all, await getAccount(db.prisma, a.accountId)]) {
+    for (const summary of [...all, await accounts.get(a.accountId)]) {
       expect(Object.keys(summary ?? {}).sort()).toEqual(expectedKeys);
       expect(JSON.stringify(summary)).not.toContain('v1.');
     }
-    expect(await listUserAccounts(db.prisma, `nobody-${randomUUID()}`)).toEqual([]);
+    expect(await accounts.listUserAccounts(`nobody-${randomUUID()}`)).toEqual([]);
   });
 
   it('returns null for an unknown id and ACCOUNT_INVALID_ID for a malformed one', async () => {
-    expect(await getAccount(db.prisma, randomUUID())).toBeNull();
-    await expect(getAccount(db.prisma, 'not-a-uuid')).rejects.toMatchObject({ code: 'ACCOUNT_INVALID_ID' });
+    expect(await accounts.get(randomUUID())).toBeNull();
+    await expect(accounts.get('not-a-uuid')).rejects.toMatchObject({ code: 'ACCOUNT_INVALID_ID' });
   });
 });
 
 describe('disconnectAccount', () => {
   it('wipes the tokens, sets DISCONNECTED and records who did it', async () => {
     const { payload } = makeTestConnection(keyring);
-    const added = await applyConnection(deps, payload);
-    const summary = await disconnectAccount(deps, {
+    const added = await accounts.applyConnection(payload);
+    const summary = await accounts.disconnect({
       accountId: added.accountId,
       userId: payload.userId,
       actor: 'user',
@@ -374,9 +379,9 @@ describe('disconnectAccount', () => {
 
   it('is idempotent: a second disconnect returns the account unchanged and records nothing', async () => {
     const { payload } = makeTestConnection(keyring);
-    const added = await applyConnection(deps, payload);
-    const first = await disconnectAccount(deps, { accountId: added.accountId, actor: 'admin' });
-    const second = await disconnectAccount(deps, { accountId: added.accountId, actor: 'admin' });
+    const added = await accounts.applyConnection(payload);
+    const first = await accounts.disconnect({ accountId: added.accountId, actor: 'admin' });
+    const second = await accounts.disconnect({ accountId: added.accountId, actor: 'admin' });
 
     expect(second).toEqual(first);
     expect((await eventsOf(added.accountId)).map((e) => e.type)).toEqual(['CONNECTED', 'DISCONNECTED']);
@@ -384,16 +389,16 @@ describe('disconnectAccount', () => {
 
   it('refuses another user’s account with ACCOUNT_NOT_FOUND and leaves it untouched', async () => {
     const { payload } = makeTestConnection(keyring);
-    const added = await applyConnection(deps, payload);
+    const added = await accounts.applyConnection(payload);
     const before = await db.prisma.socialAccount.findUniqueOrThrow({ where: { id: added.accountId } });
 
     await expect(
-      disconnectAccount(deps, { accountId: added.accountId, userId: 'someone-else', actor: 'user' }),
+      accounts.disconnect({ accountId: added.accountId, userId: 'someone-else', actor: 'user' }),
     ).rejects.toMatchObject({ name: 'AccountError', code: 'ACCOUNT_NOT_FOUND' });
-    await expect(disconnectAccount(deps, { accountId: randomUUID(), actor: 'admin' })).rejects.toMatchObject({
+    await expect(accounts.disconnect({ accountId: randomUUID(), actor: 'admin' })).rejects.toMatchObject({
       code: 'ACCOUNT_NOT_FOUND',
     });
-    await expect(disconnectAccount(deps, { accountId: 'nope', actor: 'admin' })).rejects.toMatchObject({
+    await expect(accounts.disconnect({ accountId: 'nope', actor: 'admin' })).rejects.toMatchObject({
       code: 'ACCOUNT_INVALID_ID',
     });
     expect(await db.prisma.socialAccount.findUniqueOrThrow({ where: { id: added.accountId } })).toEqual(before);

@@ -7,21 +7,14 @@ import { type SandboxHandle, startSandbox } from '@ttc/tiktok-sandbox';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type AccountsDeps,
-  applyConnection,
+  type AccountsOptions,
   computeNextRefreshAt,
-  disconnectAccount,
-  flagExpiringRefreshToken,
-  getFreshAccessToken,
   isAccountError,
-  readTokenRow,
-  reconcileRefreshJobs,
-  refreshAccount,
   refreshLeadMs,
   retryDelayMs,
   tokenAad,
 } from '../src/index.js';
-import { connectThroughTikTok, makeTestConnection } from '../src/testing.js';
+import { connectThroughTikTok, createTestAccounts, makeTestConnection, type TestAccounts } from '../src/testing.js';
 
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `test-${randomUUID()}`;
@@ -30,21 +23,22 @@ let db: TestDatabase;
 let sandbox: SandboxHandle;
 const redisConnections: Redis[] = [];
 const allQueues: Queues[] = [];
-let deps: AccountsDeps;
+let deps: TestAccounts;
 
 /** A separate "process": its own Redis connections, queue handles and single-flight map, same prefix and database. */
-function makeDeps(): AccountsDeps {
+function makeDeps(overrides: Partial<AccountsOptions> = {}): TestAccounts {
   const redis = createRedisConnection(redisUrl, 'client', 'lifecycle-test');
   const producer = createRedisConnection(redisUrl, 'producer', 'lifecycle-test');
   redisConnections.push(redis, producer);
-  const queues = createQueues({ connection: producer, prefix });
+  const queuePrefix = overrides.queuePrefix ?? prefix;
+  const queues = createQueues({ connection: producer, prefix: queuePrefix });
   allQueues.push(queues);
-  return {
+  return createTestAccounts({
     prisma: db.prisma,
     keyring,
     redis,
     queues,
-    queuePrefix: prefix,
+    queuePrefix,
     tiktok: createTikTokClient({
       clientKey: sandbox.clientKey,
       clientSecret: sandbox.clientSecret,
@@ -53,7 +47,8 @@ function makeDeps(): AccountsDeps {
       timeoutMs: 3_000,
     }),
     lifecycle: { retryBaseMs: 200, retryMaxMs: 2_000 },
-  };
+    ...overrides,
+  });
 }
 
 beforeAll(async () => {
@@ -88,7 +83,7 @@ async function eventsOf(accountId: string) {
 }
 
 async function clearRefreshToken(accountId: string) {
-  const row = await readTokenRow(deps, accountId);
+  const row = await deps.readTokenRow(accountId);
   if (!row?.refreshTokenCiphertext) return null;
   return decryptToken(keyring, row.refreshTokenCiphertext, tokenAad(row));
 }
@@ -133,7 +128,7 @@ describe('scheduling', () => {
   it('schedules one delayed refresh job per account on connection, with no token in Redis', async () => {
     await sandbox.control.setLifetimes({ accessTokenTtlSeconds: 20 });
     const { accountId, tokens } = await connectThroughTikTok(deps, sandbox.control, { openId: 'sbx-open-ava' });
-    const row = await readTokenRow(deps, accountId);
+    const row = await deps.readTokenRow(accountId);
     const job = await deps.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
     expect(await job?.getState()).toBe('delayed');
     expect(job?.data).toEqual({ accountId });
@@ -152,12 +147,12 @@ describe('refreshAccount', () => {
   it('rotates: stores the new refresh token, uses TikTok lifetimes, records REFRESHED and moves the job', async () => {
     await sandbox.control.setLifetimes({ accessTokenTtlSeconds: 120, refreshTokenTtlSeconds: 86_400 * 30 });
     const { accountId, tokens } = await connectThroughTikTok(deps, sandbox.control, { openId: 'sbx-open-ben' });
-    const before = await readTokenRow(deps, accountId);
+    const before = await deps.readTokenRow(accountId);
 
-    const result = await refreshAccount(deps, accountId, { reason: 'manual', force: true });
+    const result = await deps.refresh(accountId, { reason: 'manual', force: true });
 
     expect(result.outcome).toBe('refreshed');
-    const after = await readTokenRow(deps, accountId);
+    const after = await deps.readTokenRow(accountId);
     expect(after?.tokenVersion).toBe((before?.tokenVersion ?? 0) + 1);
     const newRefresh = await clearRefreshToken(accountId);
     expect(newRefresh).not.toBe(tokens.refreshToken);
@@ -173,13 +168,13 @@ describe('refreshAccount', () => {
 
     // The old refresh token is spent at TikTok; the stored one works.
     await expect(deps.tiktok?.refresh(tokens.refreshToken)).rejects.toMatchObject({ code: 'TIKTOK_INVALID_GRANT' });
-    expect((await refreshAccount(deps, accountId, { reason: 'manual', force: true })).outcome).toBe('refreshed');
+    expect((await deps.refresh(accountId, { reason: 'manual', force: true })).outcome).toBe('refreshed');
   });
 
   it('does nothing when the token is not due', async () => {
     const { accountId } = await connectThroughTikTok(deps, sandbox.control, { openId: 'sbx-open-chloe' });
     await sandbox.control.resetCalls();
-    expect((await refreshAccount(deps, accountId, { reason: 'scheduled' })).outcome).toBe('not_due');
+    expect((await deps.refresh(accountId, { reason: 'scheduled' })).outcome).toBe('not_due');
     expect(await sandbox.control.calls({ endpoint: 'refresh' })).toHaveLength(0);
   });
 
@@ -191,7 +186,7 @@ describe('refreshAccount', () => {
     const other = makeDeps();
 
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => getFreshAccessToken(i % 2 === 0 ? deps : other, accountId)),
+      Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? deps : other).getFreshAccessToken(accountId)),
     );
 
     const refreshes = await sandbox.control.calls({ endpoint: 'refresh' });
@@ -209,11 +204,11 @@ describe('refreshAccount', () => {
     await sandbox.control.injectFailure({ endpoint: 'refresh', kind: 'invalid_grant' });
     await sandbox.control.resetCalls();
 
-    const result = await refreshAccount(deps, accountId, { reason: 'manual', force: true });
+    const result = await deps.refresh(accountId, { reason: 'manual', force: true });
 
     expect(result.outcome).toBe('reauth_required');
     expect(await sandbox.control.calls({ endpoint: 'refresh' })).toHaveLength(1);
-    const row = await readTokenRow(deps, accountId);
+    const row = await deps.readTokenRow(accountId);
     expect(row).toMatchObject({
       status: 'REAUTH_REQUIRED',
       accessTokenCiphertext: null,
@@ -222,9 +217,9 @@ describe('refreshAccount', () => {
     });
     expect(row?.lastError).toContain('TIKTOK_INVALID_GRANT');
     expect((await eventsOf(accountId)).map((e) => e.type)).toContain('REAUTH_REQUIRED');
-    const error = await getFreshAccessToken(deps, accountId).catch((e: unknown) => e);
+    const error = await deps.getFreshAccessToken(accountId).catch((e: unknown) => e);
     expect(isAccountError(error, 'ACCOUNT_REAUTH_REQUIRED')).toBe(true);
-    expect((await refreshAccount(deps, accountId, { reason: 'scheduled' })).outcome).toBe('inactive');
+    expect((await deps.refresh(accountId, { reason: 'scheduled' })).outcome).toBe('inactive');
   });
 
   it('5xx and 429 → recorded, account stays ACTIVE with its valid token, next attempt backed off; success clears it', async () => {
@@ -232,21 +227,21 @@ describe('refreshAccount', () => {
     await sandbox.control.injectFailure({ endpoint: 'refresh', kind: 'http_500' });
     await sandbox.control.injectFailure({ endpoint: 'refresh', kind: 'rate_limit' });
 
-    const first = await refreshAccount(deps, accountId, { reason: 'manual', force: true });
+    const first = await deps.refresh(accountId, { reason: 'manual', force: true });
     expect(first.outcome).toBe('failed');
     expect(first.account).toMatchObject({ status: 'ACTIVE', refreshFailureCount: 1 });
     expect(first.account?.lastError).toMatch(/^TIKTOK_SERVER_ERROR/);
     expect(first.account?.nextRefreshAt?.getTime()).toBe(first.retryAt?.getTime());
     // Still usable: the current token is valid for a day.
-    expect((await getFreshAccessToken(deps, accountId, { minValidityMs: 0 })).accessToken).toBe(tokens.accessToken);
+    expect((await deps.getFreshAccessToken(accountId, { minValidityMs: 0 })).accessToken).toBe(tokens.accessToken);
 
-    const second = await refreshAccount(deps, accountId, { reason: 'manual', force: true });
+    const second = await deps.refresh(accountId, { reason: 'manual', force: true });
     expect(second.outcome).toBe('failed');
     expect(second.account?.lastError).toMatch(/^TIKTOK_RATE_LIMITED/);
     // 429 carries Retry-After: 1.
     expect((second.retryAt?.getTime() ?? 0) - Date.now()).toBeGreaterThan(800);
 
-    const third = await refreshAccount(deps, accountId, { reason: 'manual', force: true });
+    const third = await deps.refresh(accountId, { reason: 'manual', force: true });
     expect(third.outcome).toBe('refreshed');
     expect(third.account).toMatchObject({ status: 'ACTIVE', refreshFailureCount: 0, lastError: null });
     const types = (await eventsOf(accountId)).map((e) => e.type);
@@ -259,10 +254,10 @@ describe('refreshAccount', () => {
     await expireSoon(accountId, -1_000);
     await sandbox.control.injectFailure({ endpoint: 'refresh', kind: 'http_503', times: 10 });
 
-    const error = await getFreshAccessToken(deps, accountId).catch((e: unknown) => e);
+    const error = await deps.getFreshAccessToken(accountId).catch((e: unknown) => e);
 
     expect(isAccountError(error, 'ACCOUNT_REFRESH_UNAVAILABLE')).toBe(true);
-    const row = await readTokenRow(deps, accountId);
+    const row = await deps.readTokenRow(accountId);
     expect(row?.status).toBe('ACTIVE');
     expect(row?.lastError).toMatch(/^ACCESS_TOKEN_EXPIRED: refresh failing since the access token expired/);
     const failed = (await eventsOf(accountId)).filter((e) => e.type === 'REFRESH_FAILED');
@@ -273,9 +268,9 @@ describe('refreshAccount', () => {
     const { accountId } = await connectThroughTikTok(deps, sandbox.control, { openId: 'sbx-open-ben' });
     await sandbox.control.injectFailure({ endpoint: 'refresh', kind: 'drop', afterProcessing: true });
 
-    const lost = await refreshAccount(deps, accountId, { reason: 'manual', force: true });
+    const lost = await deps.refresh(accountId, { reason: 'manual', force: true });
     expect(lost.outcome).toBe('failed');
-    const next = await refreshAccount(deps, accountId, { reason: 'manual', force: true });
+    const next = await deps.refresh(accountId, { reason: 'manual', force: true });
     expect(next.outcome).toBe('reauth_required');
     const calls = await sandbox.control.calls({ endpoint: 'refresh' });
     expect(calls.at(-1)?.refreshTokenReused).toBe(true);
@@ -288,14 +283,14 @@ describe('refreshAccount', () => {
     const { accountId } = await connectThroughTikTok(deps, sandbox.control, { userId, openId: 'sbx-open-chloe' });
     await sandbox.control.injectFailure({ endpoint: 'refresh', kind: 'latency', latencyMs: 600 });
 
-    const refreshing = refreshAccount(deps, accountId, { reason: 'manual', force: true });
+    const refreshing = deps.refresh(accountId, { reason: 'manual', force: true });
     await new Promise((r) => setTimeout(r, 150));
     await connectThroughTikTok(deps, sandbox.control, { userId, openId: 'sbx-open-chloe' });
-    const reconnected = await readTokenRow(deps, accountId);
+    const reconnected = await deps.readTokenRow(accountId);
     const result = await refreshing;
 
     expect(result.outcome).toBe('lost_race');
-    const row = await readTokenRow(deps, accountId);
+    const row = await deps.readTokenRow(accountId);
     expect(row?.refreshTokenCiphertext).toBe(reconnected?.refreshTokenCiphertext);
     expect(row?.tokenVersion).toBe(reconnected?.tokenVersion);
   });
@@ -304,8 +299,8 @@ describe('refreshAccount', () => {
     const { accountId } = await connectThroughTikTok(deps, sandbox.control, { openId: 'sbx-open-dev' });
     await sandbox.control.resetCalls();
     const lifecycle = { retryBaseMs: 200, retryMaxMs: 2_000, lockTtlMs: 300, lockWaitMs: 400 };
-    const holder = { ...makeDeps(), lifecycle };
-    const other = { ...makeDeps(), lifecycle };
+    const holder = makeDeps({ lifecycle });
+    const other = makeDeps({ lifecycle });
 
     // Another transaction holds the row: the holder's compare-and-set of the rotated tokens waits well past the
     // lock's 300 ms lifetime (a slow or contended database), after TikTok has already rotated the refresh token.
@@ -326,13 +321,13 @@ describe('refreshAccount', () => {
       { timeout: 10_000 },
     );
     await locked;
-    const refreshing = refreshAccount(holder, accountId, { reason: 'manual', force: true });
+    const refreshing = holder.refresh(accountId, { reason: 'manual', force: true });
     while ((await sandbox.control.calls({ endpoint: 'refresh' })).length === 0) {
       await new Promise((r) => setTimeout(r, 20));
     }
     await new Promise((r) => setTimeout(r, 700));
 
-    const racing = refreshAccount(other, accountId, { reason: 'manual', force: true });
+    const racing = other.refresh(accountId, { reason: 'manual', force: true });
     await new Promise((r) => setTimeout(r, 600));
     release();
     await blocker;
@@ -342,16 +337,16 @@ describe('refreshAccount', () => {
     expect(first.outcome).toBe('refreshed');
     const calls = await sandbox.control.calls({ endpoint: 'refresh' });
     expect(calls).toHaveLength(1);
-    expect((await readTokenRow(deps, accountId))?.status).toBe('ACTIVE');
+    expect((await deps.readTokenRow(accountId))?.status).toBe('ACTIVE');
   });
 
   it('flags a refresh token close to its own expiry once per refresh token', async () => {
     await sandbox.control.setLifetimes({ refreshTokenTtlSeconds: 3 * 86_400 });
     const { accountId } = await connectThroughTikTok(deps, sandbox.control, { openId: 'sbx-open-dev' });
-    expect(await flagExpiringRefreshToken(deps, accountId)).toBe(false);
+    expect(await deps.flagExpiringRefreshToken(accountId)).toBe(false);
     let expiring = (await eventsOf(accountId)).filter((e) => e.type === 'REFRESH_TOKEN_EXPIRING');
     expect(expiring).toHaveLength(1);
-    expect((await refreshAccount(deps, accountId, { reason: 'manual', force: true })).outcome).toBe('refreshed');
+    expect((await deps.refresh(accountId, { reason: 'manual', force: true })).outcome).toBe('refreshed');
     expiring = (await eventsOf(accountId)).filter((e) => e.type === 'REFRESH_TOKEN_EXPIRING');
     expect(expiring).toHaveLength(2);
   });
@@ -362,13 +357,13 @@ describe('disconnectAccount', () => {
     const { accountId, tokens, userId } = await connectThroughTikTok(deps, sandbox.control, {
       openId: 'sbx-open-emi',
     });
-    const before = await readTokenRow(deps, accountId);
+    const before = await deps.readTokenRow(accountId);
     expect(await deps.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId))).toBeDefined();
 
-    const summary = await disconnectAccount(deps, { accountId, userId, actor: 'user' });
+    const summary = await deps.disconnect({ accountId, userId, actor: 'user' });
 
     expect(summary.status).toBe('DISCONNECTED');
-    const row = await readTokenRow(deps, accountId);
+    const row = await deps.readTokenRow(accountId);
     expect(row).toMatchObject({ accessTokenCiphertext: null, refreshTokenCiphertext: null, nextRefreshAt: null });
     expect(await deps.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId))).toBeUndefined();
     const revoke = await deps.queues.accountRevoke.getJob(jobIds.accountRevoke(accountId, row?.tokenVersion ?? -1));
@@ -386,7 +381,7 @@ describe('disconnectAccount', () => {
     const first = await connectThroughTikTok(deps, sandbox.control, { openId: 'sbx-open-zoe' });
     await connectThroughTikTok(deps, sandbox.control, { openId: 'sbx-open-zoe' });
 
-    await disconnectAccount(deps, { accountId: first.accountId, actor: 'admin' });
+    await deps.disconnect({ accountId: first.accountId, actor: 'admin' });
 
     const revokes = await deps.queues.accountRevoke.getJobs(['waiting', 'delayed', 'active']);
     expect(revokes.filter((j) => j.data.accountId === first.accountId)).toHaveLength(0);
@@ -399,10 +394,10 @@ describe('disconnectAccount', () => {
   it('reconnecting a disconnected account brings back the same row, ACTIVE, with a refresh job', async () => {
     const userId = `user-${randomUUID()}`;
     const first = await connectThroughTikTok(deps, sandbox.control, { userId, openId: 'sbx-open-ava' });
-    await disconnectAccount(deps, { accountId: first.accountId, actor: 'user' });
+    await deps.disconnect({ accountId: first.accountId, actor: 'user' });
     const again = await connectThroughTikTok(deps, sandbox.control, { userId, openId: 'sbx-open-ava' });
     expect(again.accountId).toBe(first.accountId);
-    expect((await readTokenRow(deps, first.accountId))?.status).toBe('ACTIVE');
+    expect((await deps.readTokenRow(first.accountId))?.status).toBe('ACTIVE');
     const job = await deps.queues.tokenRefresh.getJob(jobIds.tokenRefresh(first.accountId));
     expect(await job?.getState()).toBe('delayed');
   });
@@ -411,22 +406,17 @@ describe('disconnectAccount', () => {
 describe('reconcileRefreshJobs', () => {
   it('after every key of the queue is gone, restores a job for every ACTIVE account and none for others', async () => {
     // Its own prefix: "FLUSHALL" here is deleting every key under it (other test files share this Redis).
-    const isolated: AccountsDeps = {
-      ...deps,
-      queuePrefix: `test-${randomUUID()}`,
-    };
-    isolated.queues = createQueues({ connection: redisConnections[1] as Redis, prefix: isolated.queuePrefix });
-    allQueues.push(isolated.queues);
+    const isolated = makeDeps({ queuePrefix: `test-${randomUUID()}` });
     const userId = `user-${randomUUID()}`;
     const ids: { id: string; status: string }[] = [];
     for (let i = 0; i < 30; i++) {
       const { payload } = makeTestConnection(keyring, { userId });
-      const { accountId } = await applyConnection(isolated, payload);
+      const { accountId } = await isolated.applyConnection(payload);
       ids.push({ id: accountId, status: 'ACTIVE' });
     }
     for (const [i, a] of ids.entries()) {
       if (i % 3 === 1) {
-        await disconnectAccount(isolated, { accountId: a.id, actor: 'system' });
+        await isolated.disconnect({ accountId: a.id, actor: 'system' });
         a.status = 'DISCONNECTED';
       } else if (i % 3 === 2) {
         await db.prisma.socialAccount.update({
@@ -447,7 +437,7 @@ describe('reconcileRefreshJobs', () => {
       if (keys.length > 0) await deps.redis.unlink(...keys);
     } while (cursor !== '0');
 
-    const report = await reconcileRefreshJobs(isolated, { pageSize: 7 });
+    const report = await isolated.reconcile({ pageSize: 7 });
 
     expect(report).toMatchObject({ scanned: expect.any(Number), added: expect.any(Number) });
     for (const a of ids) {
@@ -460,7 +450,7 @@ describe('reconcileRefreshJobs', () => {
         expect(job).toBeUndefined();
       }
     }
-    const again = await reconcileRefreshJobs(isolated, { pageSize: 7 });
+    const again = await isolated.reconcile({ pageSize: 7 });
     expect(again?.added).toBe(0);
     expect(again?.present).toBe(report?.added);
     await isolated.queues.tokenRefresh.obliterate({ force: true });
@@ -468,7 +458,7 @@ describe('reconcileRefreshJobs', () => {
 
   it('replaces a refresh job that failed for good, and yields to a pass already running elsewhere', async () => {
     const { payload } = makeTestConnection(keyring);
-    const { accountId } = await applyConnection(deps, payload);
+    const { accountId } = await deps.applyConnection(payload);
     const job = await deps.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
     // Fail it as a worker would after exhausting its attempts.
     await job?.remove();
@@ -498,13 +488,13 @@ describe('reconcileRefreshJobs', () => {
     await worker.close();
     expect(await failed.getState()).toBe('failed');
 
-    const report = await reconcileRefreshJobs(deps);
+    const report = await deps.reconcile();
     expect(report?.replacedFailed).toBeGreaterThanOrEqual(1);
     expect(await (await deps.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId)))?.getState()).toBe('delayed');
 
     const held = await deps.redis.set(`${prefix}:refresh-reconcile-lock`, 'other', 'PX', 5_000, 'NX');
     expect(held).toBe('OK');
-    expect(await reconcileRefreshJobs(deps)).toBeNull();
+    expect(await deps.reconcile()).toBeNull();
     await deps.redis.del(`${prefix}:refresh-reconcile-lock`);
   });
 });

@@ -1,7 +1,13 @@
+export {
+  type ConnectResult,
+  connectResult,
+  readConnectResult,
+  recordConnectResult,
+} from './connect-results.js';
 export { createRedisConnection, type RedisRole } from './connection.js';
 export {
   ALL_QUEUE_NAMES,
-  connectOutcomeKey,
+  connectSessionKey,
   jobIds,
   type QueueName,
   QueueNames,
@@ -13,8 +19,7 @@ export {
   type AccountRevokePayload,
   accountConnectedPayload,
   accountRevokePayload,
-  type ConnectOutcome,
-  connectOutcome,
+  describePayloadIssues,
   type TokenRefreshJobData,
   type TokenRefreshPayload,
   tokenRefreshPayload,

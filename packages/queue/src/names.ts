@@ -22,8 +22,12 @@ export const jobIds = {
   accountRevoke: (accountId: string, tokenVersion: number) => `revoke-${accountId}-${tokenVersion}`,
 };
 
-/** Redis key where the worker leaves the outcome of a connection for the gateway's connect page (no secrets). */
-export const connectOutcomeKey = (prefix: string, connectionId: string) => `${prefix}:connect-outcome:${connectionId}`;
+/**
+ * Redis hash of a connect session, keyed by the session's reference (the SHA-256 of its secret id). The gateway owns
+ * its fields; the worker only adds the outcome of a connection to it (`result:<connectionId>`), so the connect page
+ * reads every result from one place.
+ */
+export const connectSessionKey = (prefix: string, sessionRef: string) => `${prefix}:connect-session:${sessionRef}`;
 
 /** Redis key of the per-account refresh lock (one refresh at a time across processes). Holds a random token only. */
 export const refreshLockKey = (prefix: string, accountId: string) => `${prefix}:refresh-lock:${accountId}`;

@@ -32,16 +32,6 @@ export const accountConnectedPayload = z.object({
 });
 export type AccountConnectedPayload = z.infer<typeof accountConnectedPayload>;
 
-/** What the worker reports back for a connection (kept briefly in Redis for the connect page). */
-export const connectOutcome = z.object({
-  connectionId: z.uuid(),
-  accountId: z.string().min(1),
-  outcome: z.enum(['added', 'reconnected']),
-  displayName: z.string(),
-  username: z.string().nullable(),
-});
-export type ConnectOutcome = z.infer<typeof connectOutcome>;
-
 /** `token.refresh`: one delayed job per account, due before its access token expires. */
 export const tokenRefreshPayload = z.object({
   accountId: z.string().min(1),
@@ -73,3 +63,12 @@ export const accountRevokePayload = z.object({
   tokenVersion: z.number().int().min(0).optional(),
 });
 export type AccountRevokePayload = z.infer<typeof accountRevokePayload>;
+
+/** Names a payload's invalid fields and why, never their values (they may be ciphertexts or user identifiers). */
+export function describePayloadIssues(
+  queue: string,
+  issues: readonly { path: readonly PropertyKey[]; code: string }[],
+): string {
+  const fields = issues.slice(0, 10).map((i) => `${i.path.map(String).join('.') || '(root)'} (${i.code})`);
+  return `${queue} payload is invalid: ${fields.join(', ')}`;
+}

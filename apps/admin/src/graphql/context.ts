@@ -1,11 +1,11 @@
-import type { AccountsDeps } from '@ttc/accounts';
+import type { Accounts } from '@ttc/accounts';
 import type { Queues } from '@ttc/queue';
 import type { AccountsRepository } from './repository.js';
 
 /** What every resolver and loader gets, built once per request (cheap: it only holds references). */
 export interface AdminContext {
   repo: AccountsRepository;
-  accounts: AccountsDeps;
+  accounts: Accounts;
   queues: Queues;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hashToken } from '@ttc/crypto';
+import { type ConnectResult, connectSessionKey, readConnectResult, recordConnectResult } from '@ttc/queue';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
 
 /**
  * Connect sessions live in Redis only, for their TTL. The session id is a bearer secret (it is in the link the
@@ -23,21 +23,7 @@ export interface ConnectSession {
   claimedBy: string | null;
 }
 
-/** What happened to one connect attempt, kept in the session so only its browser can read it. */
-export const connectResult = z.discriminatedUnion('kind', [
-  /** Tokens were enqueued; the worker's outcome is read from `connectOutcomeKey`. */
-  z.object({ kind: z.literal('pending') }),
-  z.object({
-    kind: z.literal('done'),
-    outcome: z.enum(['added', 'reconnected']),
-    displayName: z.string(),
-    username: z.string().nullable(),
-  }),
-  z.object({ kind: z.literal('denied') }),
-  z.object({ kind: z.literal('failed'), reason: z.string() }),
-  z.object({ kind: z.literal('disconnected'), displayName: z.string(), username: z.string().nullable() }),
-]);
-export type ConnectResult = z.infer<typeof connectResult>;
+export type { ConnectResult };
 
 export function isConnectSessionId(value: string): boolean {
   return SESSION_ID.test(value);
@@ -54,7 +40,7 @@ export class ConnectSessionStore {
   ) {}
 
   private key(ref: string): string {
-    return `${this.prefix}:connect-session:${ref}`;
+    return connectSessionKey(this.prefix, ref);
   }
 
   private tombstoneKey(ref: string): string {
@@ -119,25 +105,11 @@ export class ConnectSessionStore {
   }
 
   /** Records the result of a connect attempt under the session (dropped silently if the session has expired). */
-  async recordResult(ref: string, resultId: string, result: ConnectResult): Promise<boolean> {
-    const written = await this.redis.eval(
-      "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 1",
-      1,
-      this.key(ref),
-      `result:${resultId}`,
-      JSON.stringify(result),
-    );
-    return written === 1;
+  recordResult(ref: string, resultId: string, result: ConnectResult): Promise<boolean> {
+    return recordConnectResult(this.redis, this.prefix, ref, resultId, result);
   }
 
-  async readResult(ref: string, resultId: string): Promise<ConnectResult | null> {
-    const raw = await this.redis.hget(this.key(ref), `result:${resultId}`);
-    if (raw === null) return null;
-    try {
-      const parsed = connectResult.safeParse(JSON.parse(raw));
-      return parsed.success ? parsed.data : null;
-    } catch {
-      return null;
-    }
+  readResult(ref: string, resultId: string): Promise<ConnectResult | null> {
+    return readConnectResult(this.redis, this.prefix, ref, resultId);
   }
 }

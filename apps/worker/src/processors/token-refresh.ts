@@ -1,13 +1,58 @@
-import { type AccountsDeps, createTokenRefreshProcessor, type TokenRefreshJobResult } from '@ttc/accounts';
-import type { Job } from 'bullmq';
+import { type Accounts, isUuid, type RefreshOutcome } from '@ttc/accounts';
+import { describePayloadIssues, tokenRefreshPayload } from '@ttc/queue';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import type { WorkerMetrics } from '../metrics.js';
+
+/** What a refresh job did, for logs and metrics; a job that moved itself ends with {@link RefreshRescheduled}. */
+export interface TokenRefreshJobResult {
+  outcome: RefreshOutcome;
+  /** Null: the job ended (account gone, inactive or needing re-authorization). */
+  nextRunAt: null;
+}
 
 /**
- * `token.refresh`: one job per account for its whole life. Thin: `@ttc/accounts` refreshes when due (one at a time
- * per account, fenced in Postgres) and the processor moves its own job to the next due time, ending it only when the
- * account is no longer ACTIVE.
+ * `token.refresh`: each account has ONE job for its whole life (`refresh-<accountId>`). The job refreshes when the
+ * row says it is due (so a duplicate trigger costs one row read), or always when it was asked for by hand
+ * (`reason: 'manual'`, written by `refreshJobs.requestNow`). Then it moves itself back to delayed at the account's
+ * next run time (`job.moveToDelayed` + `DelayedError`), so there is never a moment without a job and never a second
+ * one; it ends (completes, and is removed) only when the account is gone, disconnected or needs re-authorization.
+ *
+ * Retries of failed refreshes are the same move, at the backoff the service recorded. They do not use BullMQ's
+ * `attempts`: those count over the job's whole life and would eventually give up on an account whose refresh token
+ * TikTok still honours. BullMQ's attempts stay as the net for unexpected errors (database down), and the reconciler
+ * replaces a job that exhausted them.
  */
 export function tokenRefreshProcessor(
-  deps: AccountsDeps,
+  accounts: Accounts,
+  metrics?: WorkerMetrics,
 ): (job: Job, token?: string) => Promise<TokenRefreshJobResult> {
-  return createTokenRefreshProcessor(deps);
+  return async (job, token) => {
+    const parsed = tokenRefreshPayload.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(describePayloadIssues('token.refresh', parsed.error.issues));
+    const { accountId, reason } = parsed.data;
+    if (!isUuid(accountId)) throw new UnrecoverableError('token.refresh payload is invalid: accountId (not a UUID)');
+
+    const result = await accounts.refresh(accountId, { reason, force: reason === 'manual', schedule: false });
+    metrics?.refreshOutcomes.inc({ result: result.outcome, reason });
+
+    const next = accounts.refreshJobs.nextRunAt(result.account, result.retryAt);
+    if (!next || !token) return { outcome: result.outcome, nextRunAt: null };
+    // Back to the small scheduled payload: a manual job would otherwise force every later run too.
+    if (Object.keys(job.data as object).length !== 1) await job.updateData({ accountId });
+    await job.moveToDelayed(Date.now() + accounts.refreshJobs.delayUntil(next), token);
+    throw new RefreshRescheduled(result.outcome, next);
+  };
+}
+
+/** The {@link DelayedError} a refresh job ends with when it moved itself to its next run; carries what it did. */
+export class RefreshRescheduled extends DelayedError {
+  readonly outcome: RefreshOutcome;
+  readonly nextRunAt: Date;
+  constructor(outcome: RefreshOutcome, nextRunAt: Date) {
+    super();
+    // BullMQ also recognises delays by name; keep the one it knows.
+    this.name = 'DelayedError';
+    this.outcome = outcome;
+    this.nextRunAt = nextRunAt;
+  }
 }

@@ -1,5 +1,4 @@
-import { disconnectAccount, isAccountError } from '@ttc/accounts';
-import { jobIds, QueueNames } from '@ttc/queue';
+import { isAccountError } from '@ttc/accounts';
 import type { IResolvers } from 'mercurius';
 import { adminError } from '../../errors.js';
 import { assertAccountId, assertNoNul } from './query.js';
@@ -20,7 +19,7 @@ export const mutationResolvers: IResolvers['Mutation'] = {
     }
     assertNoNul(args.reason, 'reason');
     try {
-      await disconnectAccount(ctx.accounts, {
+      await ctx.accounts.disconnect({
         accountId: args.id,
         actor: 'admin',
         ...(args.reason ? { reason: args.reason } : {}),
@@ -47,39 +46,10 @@ export const mutationResolvers: IResolvers['Mutation'] = {
       );
     }
     try {
-      await refreshNow(ctx.queues.tokenRefresh, args.id);
+      await ctx.accounts.refreshJobs.requestNow(args.id);
     } catch (error) {
       throw adminError('QUEUE_UNAVAILABLE', 'Could not schedule the refresh (Redis unreachable)', {}, { cause: error });
     }
     return account;
   },
 };
-
-type RefreshQueue = import('@ttc/queue').Queues['tokenRefresh'];
-
-/**
- * Makes the account's one refresh job due now. There is only ever one job per account (deterministic id): a delayed
- * one is promoted, a waiting or running one is left alone, a failed one is retried, and a missing one is added.
- */
-async function refreshNow(queue: RefreshQueue, accountId: string): Promise<void> {
-  const jobId = jobIds.tokenRefresh(accountId);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const job = await queue.getJob(jobId);
-    if (!job) {
-      await queue.add(QueueNames.tokenRefresh, { accountId, reason: 'manual' }, { jobId });
-      return;
-    }
-    const state = await job.getState();
-    try {
-      if (state === 'delayed') await job.promote();
-      else if (state === 'failed') await job.retry('failed');
-      else if (state === 'completed') {
-        await job.remove();
-        continue;
-      }
-      return;
-    } catch {
-      // The job changed state between the read and the action (the worker picked it up, say): look again.
-    }
-  }
-}

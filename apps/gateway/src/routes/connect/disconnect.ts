@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { disconnectAccount, getAccount, isAccountError } from '@ttc/accounts';
+import { type AccountSummary, isAccountError } from '@ttc/accounts';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../../context.js';
 import { GatewayError } from '../../errors.js';
@@ -28,9 +28,9 @@ export const disconnectRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
         throw new GatewayError('GW_CSRF_INVALID', undefined, { links: { backToConnect: true } });
       }
       const notFound = () => new GatewayError('GW_ACCOUNT_NOT_FOUND', undefined, { links: { backToConnect: true } });
-      let account: Awaited<ReturnType<typeof getAccount>>;
+      let account: AccountSummary | null;
       try {
-        account = await getAccount(ctx.prisma, request.params.id);
+        account = await ctx.accounts.get(request.params.id);
       } catch (error) {
         if (isAccountError(error)) throw notFound();
         throw error;
@@ -44,7 +44,7 @@ export const disconnectRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
           .send(renderConfirmDisconnectPage({ account, csrfToken: ctx.cookies.csrfToken(cookie) }));
       }
       try {
-        await disconnectAccount(ctx.accounts, { accountId: account.id, userId: session.userId, actor: 'user' });
+        await ctx.accounts.disconnect({ accountId: account.id, userId: session.userId, actor: 'user' });
       } catch (error) {
         if (isAccountError(error)) throw notFound();
         throw error;

@@ -1,4 +1,4 @@
-import { isUuid, listUserAccounts, waitForConnectOutcome } from '@ttc/accounts';
+import { isUuid } from '@ttc/accounts';
 import type { FastifyPluginAsync } from 'fastify';
 import type { GatewayContext, RouteOptions } from '../../context.js';
 import { loadBrowserSession } from '../../services/browser-session.js';
@@ -42,24 +42,14 @@ async function resolveResult(
   resultId: string | undefined,
 ): Promise<{ banner?: Banner; waiting: boolean }> {
   if (resultId === undefined || !isUuid(resultId)) return { waiting: false };
-  let result = await ctx.sessions.readResult(sessionRef, resultId);
+  const result = await ctx.sessions.readResult(sessionRef, resultId);
   if (result === null) return { waiting: false };
   if (result.kind === 'pending') {
-    const outcome = await waitForConnectOutcome(
-      ctx.redis,
-      ctx.config.queuePrefix,
-      resultId,
-      ctx.config.connectOutcomeWaitMs,
-    );
-    if (outcome === null) return { banner: bannerFor(result), waiting: true };
-    result = {
-      kind: 'done',
-      outcome: outcome.outcome,
-      displayName: outcome.displayName,
-      username: outcome.username,
-    };
-    // Kept with the session, which outlives the worker's 15-minute outcome key.
-    await ctx.sessions.recordResult(sessionRef, resultId, result);
+    // The worker records the outcome here, in the session; wait for it (woken by the job's event, no polling).
+    const outcome = await ctx.connectOutcomes.wait(sessionRef, resultId, ctx.config.connectOutcomeWaitMs);
+    return outcome === null
+      ? { banner: bannerFor(result), waiting: true }
+      : { banner: bannerFor(outcome), waiting: false };
   }
   return { banner: bannerFor(result), waiting: false };
 }
@@ -74,7 +64,7 @@ export const connectPageRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
       const { cookie, session } = await loadBrowserSession(ctx, request, reply);
       const resultId = typeof request.query.result === 'string' ? request.query.result : undefined;
       const { banner, waiting } = await resolveResult(ctx, session.ref, resultId);
-      const accounts = await listUserAccounts(ctx.prisma, session.userId, { includeDisconnected: true });
+      const accounts = await ctx.accounts.listUserAccounts(session.userId, { includeDisconnected: true });
       return reply.type('text/html; charset=utf-8').send(
         renderConnectPage({
           accounts,

@@ -1,4 +1,4 @@
-import { type AccountsDeps, getFreshAccessToken, isAccountError } from '@ttc/accounts';
+import { isAccountError } from '@ttc/accounts';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { RouteOptions } from '../../context.js';
@@ -24,11 +24,6 @@ const query = z.object({
  * 410 `GW_ACCOUNT_DISCONNECTED`, 503 `GW_TIKTOK_UNAVAILABLE` (expired, and TikTok cannot refresh it right now).
  */
 export const accessTokenRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
-  // One deps object for the route's lifetime: its single-flight map is what 50 concurrent requests share.
-  const accounts: AccountsDeps = ctx.accounts.tiktok
-    ? ctx.accounts
-    : { ...ctx.accounts, tiktok: ctx.tiktok, lifecycle: { tiktokTimeoutMs: ctx.config.tiktok.timeoutMs } };
-
   app.get(
     '/v1/accounts/:id/access-token',
     {
@@ -43,7 +38,7 @@ export const accessTokenRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
       }
       const minValidity = parsed.data.minValidity;
       try {
-        const token = await getFreshAccessToken(accounts, id, {
+        const token = await ctx.accounts.getFreshAccessToken(id, {
           ...(minValidity !== undefined ? { minValidityMs: minValidity * 1000 } : {}),
         });
         reply.header('cache-control', 'no-store');

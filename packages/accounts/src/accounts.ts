@@ -1,0 +1,90 @@
+import type { AccountConnectedPayload, AccountRevokePayload } from '@ttc/queue';
+import { applyConnection, type ConnectOutcome } from './connect.js';
+import type { AccountsContext, AccountsOptions, TokenLifecycleSettings } from './deps.js';
+import { resolveLifecycleSettings } from './deps.js';
+import { type DisconnectActor, disconnectAccount } from './disconnect.js';
+import { type ReconcileOptions, type ReconcileReport, reconcileRefreshJobs } from './reconcile.js';
+import {
+  type FreshAccessToken,
+  flagExpiringRefreshToken,
+  getFreshAccessToken,
+  type RefreshOptions,
+  type RefreshResult,
+  readTokenRow,
+  refreshAccount,
+  type TokenRow,
+} from './refresh.js';
+import { createRefreshJobs, type RefreshJobs } from './refresh-jobs.js';
+import { type RevokeOutcome, revokeAccountToken } from './revoke.js';
+import { type AccountSummary, getAccount, listUserAccounts } from './summary.js';
+
+/**
+ * The account rules, as one service per process: storing connections, reading and disconnecting accounts, and the
+ * token lifecycle. It owns the clients it was given, the lifecycle settings, the clock, the single flight of
+ * refreshes and the refresh jobs; apps build it once (`createAccounts`) and call its methods.
+ *
+ * Summaries never carry tokens; tokens are handled as ciphertext and decrypted only to call TikTok or to hand an
+ * access token to an upstream app.
+ */
+export interface Accounts {
+  /** The effective lifecycle settings. */
+  readonly settings: TokenLifecycleSettings;
+  /** The service's clock (ms since the epoch). */
+  readonly now: () => number;
+  /** The account's one `token.refresh` job: when it is due, schedule, refresh now, cancel, restore in bulk. */
+  readonly refreshJobs: RefreshJobs;
+
+  /**
+   * Stores a connection (adds the account, or updates the same one), idempotent per `connectionId`; validates the
+   * `account.connected` payload first (`ACCOUNT_INVALID_PAYLOAD`).
+   */
+  applyConnection(payload: AccountConnectedPayload | unknown): Promise<ConnectOutcome>;
+  /** Disconnects an account: tokens wiped, refresh cancelled, revoke at TikTok queued (or skipped, with why). */
+  disconnect(p: {
+    accountId: string;
+    userId?: string;
+    actor: DisconnectActor;
+    reason?: string;
+  }): Promise<AccountSummary>;
+  /** One account's public view, or null. Throws `ACCOUNT_INVALID_ID` for a malformed id. */
+  get(accountId: string): Promise<AccountSummary | null>;
+  /** A user's accounts, newest first; disconnected ones only when asked for. */
+  listUserAccounts(userId: string, opts?: { includeDisconnected?: boolean }): Promise<AccountSummary[]>;
+
+  /** Refreshes if due (or forced), one at a time per account across processes. */
+  refresh(accountId: string, opts: RefreshOptions): Promise<RefreshResult>;
+  /** A valid access token for an upstream app, refreshed first when it expires soon. */
+  getFreshAccessToken(accountId: string, opts?: { minValidityMs?: number }): Promise<FreshAccessToken>;
+  /** Revokes a disconnected account's token at TikTok (or records why not). */
+  revoke(payload: AccountRevokePayload): Promise<RevokeOutcome>;
+  /** Restores every ACTIVE account's refresh job that Redis lost. Null when another worker holds the lock. */
+  reconcile(opts?: ReconcileOptions): Promise<ReconcileReport | null>;
+  /** Records REFRESH_TOKEN_EXPIRING once per refresh token that expires soon. */
+  flagExpiringRefreshToken(accountId: string): Promise<boolean>;
+  /** The row the lifecycle works with, ciphertexts included: for this package's callers that need them (tests). */
+  readTokenRow(accountId: string): Promise<TokenRow | null>;
+}
+
+/** Builds the account service; build it once per process and share it (single flight is per service). */
+export function createAccounts(options: AccountsOptions): Accounts {
+  const { lifecycle: _lifecycle, refreshLeadSeconds: _lead, now: clock, ...clients } = options;
+  const settings = resolveLifecycleSettings(options);
+  const now = clock ?? Date.now;
+  const refreshJobs = createRefreshJobs({ queues: options.queues, redis: options.redis, settings, now });
+  const ctx: AccountsContext = { ...clients, settings, now, refreshJobs, refreshFlights: new Map() };
+  return {
+    settings,
+    now,
+    refreshJobs,
+    applyConnection: (payload) => applyConnection(ctx, payload),
+    disconnect: (p) => disconnectAccount(ctx, p),
+    get: (accountId) => getAccount(ctx, accountId),
+    listUserAccounts: (userId, opts) => listUserAccounts(ctx, userId, opts),
+    refresh: (accountId, opts) => refreshAccount(ctx, accountId, opts),
+    getFreshAccessToken: (accountId, opts) => getFreshAccessToken(ctx, accountId, opts),
+    revoke: (payload) => revokeAccountToken(ctx, payload),
+    reconcile: (opts) => reconcileRefreshJobs(ctx, opts),
+    flagExpiringRefreshToken: (accountId) => flagExpiringRefreshToken(ctx, accountId),
+    readTokenRow: (accountId) => readTokenRow(ctx, accountId),
+  };
+}

@@ -1,0 +1,242 @@
+import { jobIds, QueueNames, type TokenRefreshJobData } from '@ttc/queue';
+import type { AccountsContext, TokenLifecycleSettings } from './deps.js';
+
+/**
+ * The life of an account's one `token.refresh` job (id `refresh-<accountId>`), in one place: when it is due, adding
+ * or moving it, asking for a refresh now, cancelling it, and restoring lost ones in bulk. The processor in the worker
+ * runs it; everything else goes through {@link RefreshJobs}.
+ */
+
+/**
+ * How long before expiry a token with this lifetime is refreshed: `refreshLeadSeconds`, but never more than
+ * `leadShare` of the lifetime. A token that lives 20 s is refreshed 5 s before it expires, not 10 minutes "before".
+ */
+export function refreshLeadMs(
+  lifetimeMs: number,
+  s: Pick<TokenLifecycleSettings, 'refreshLeadSeconds' | 'leadShare'>,
+): number {
+  return Math.max(0, Math.min(s.refreshLeadSeconds * 1000, lifetimeMs * s.leadShare));
+}
+
+/**
+ * When the refresh of tokens obtained at `obtainedAt` and expiring at `accessTokenExpiresAt` is due: expiry minus the
+ * lead minus a random jitter (up to `jitterShare` of the lead, so the refresh only ever moves earlier), and never
+ * before the tokens were obtained.
+ */
+export function computeNextRefreshAt(
+  t: { obtainedAt: Date; accessTokenExpiresAt: Date },
+  s: Pick<TokenLifecycleSettings, 'refreshLeadSeconds' | 'leadShare' | 'jitterShare'>,
+  random: () => number = Math.random,
+): Date {
+  const expires = t.accessTokenExpiresAt.getTime();
+  const lead = refreshLeadMs(expires - t.obtainedAt.getTime(), s);
+  const jitter = random() * s.jitterShare * lead;
+  return new Date(Math.max(t.obtainedAt.getTime(), Math.round(expires - lead - jitter)));
+}
+
+/** Exponential backoff with "equal jitter" (half fixed, half random), capped, and never shorter than Retry-After. */
+export function retryDelayMs(
+  failures: number,
+  s: Pick<TokenLifecycleSettings, 'retryBaseMs' | 'retryMaxMs'>,
+  retryAfterSeconds?: number,
+  random: () => number = Math.random,
+): number {
+  const exp = Math.min(s.retryMaxMs, s.retryBaseMs * 2 ** Math.max(0, Math.min(failures - 1, 30)));
+  const delay = exp / 2 + (random() * exp) / 2;
+  return Math.round(Math.max(delay, (retryAfterSeconds ?? 0) * 1000));
+}
+
+/** The columns that decide when an account's refresh job runs next. */
+export interface RefreshTiming {
+  status: string;
+  nextRefreshAt: Date | null;
+  accessTokenExpiresAt: Date | null;
+  tokensObtainedAt: Date;
+}
+
+export type ScheduleResult = 'added' | 'rescheduled' | 'pending';
+export type RefreshNowResult = 'added' | 'promoted' | 'retried' | 'pending';
+
+export interface BulkScheduleReport {
+  /** Jobs that already existed (delayed, waiting or running): left alone. */
+  present: number;
+  /** Jobs that were missing and were added. */
+  added: number;
+  /** Failed jobs that were removed and added again. */
+  replacedFailed: number;
+}
+
+/** The account's one refresh job; see the module comment. */
+export interface RefreshJobs {
+  /**
+   * When the job of an account with this row runs next: `retryAt` (a failed attempt's backoff) first, else the row's
+   * `nextRefreshAt`, else computed from its token expiry, else now. Null when the account is not ACTIVE: its job ends.
+   */
+  nextRunAt(row: RefreshTiming | null, retryAt?: Date): Date | null;
+  /** Milliseconds from now (by the service's clock) until `at`; 0 when past. BullMQ delays are relative. */
+  delayUntil(at: Date): number;
+  /**
+   * Makes the job due at `nextRefreshAt`: added when missing, its delay changed in place when delayed, replaced when
+   * failed or completed, and left alone when waiting or running (it reschedules itself from the row when it ends).
+   */
+  schedule(account: { id: string; nextRefreshAt: Date }): Promise<ScheduleResult>;
+  /**
+   * Ensures every given account has its job, in bulk: one Lua call tells which job hashes exist (and which failed),
+   * one `addBulk` adds the missing ones. Existing jobs keep their time. No Redis key scan.
+   */
+  ensure(accounts: readonly { id: string; nextRefreshAt: Date }[]): Promise<BulkScheduleReport>;
+  /**
+   * "Refresh now" (the admin's): the job is marked `manual` (the processor then refreshes even when not due) and
+   * made to run at once: promoted when delayed, retried when failed, added when missing; a waiting or running job is
+   * left alone, it is about to run.
+   */
+  requestNow(accountId: string): Promise<RefreshNowResult>;
+  /** Removes the job. A running job cannot be removed; it ends itself when it sees the account inactive. */
+  cancel(accountId: string): Promise<boolean>;
+}
+
+// One call per page: is each job there, and is it a failed one (which is replaced)?
+// 0 = missing, 1 = present, 2 = present but failed.
+const JOB_STATES = `
+local out = {}
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    out[i] = 0
+  elseif redis.call('ZSCORE', ARGV[1], ARGV[i + 1]) then
+    out[i] = 2
+  else
+    out[i] = 1
+  end
+end
+return out`;
+
+/**
+ * Scheduled and reconciled jobs carry `{ accountId }` only: one job per account lives in Redis all the time, so its
+ * size is paid a million times over; the due time is the job's own delay.
+ */
+const scheduledData = (accountId: string): TokenRefreshJobData => ({ accountId });
+
+export function createRefreshJobs(ctx: Pick<AccountsContext, 'queues' | 'redis' | 'settings' | 'now'>): RefreshJobs {
+  const queue = ctx.queues.tokenRefresh;
+  const delayUntil = (at: Date) => Math.max(0, at.getTime() - ctx.now());
+
+  return {
+    delayUntil,
+
+    nextRunAt(row, retryAt) {
+      if (row?.status !== 'ACTIVE') return null;
+      if (retryAt) return retryAt;
+      if (row.nextRefreshAt) return row.nextRefreshAt;
+      if (row.accessTokenExpiresAt) {
+        return computeNextRefreshAt(
+          { obtainedAt: row.tokensObtainedAt, accessTokenExpiresAt: row.accessTokenExpiresAt },
+          ctx.settings,
+        );
+      }
+      return new Date(ctx.now());
+    },
+
+    async schedule(account) {
+      const jobId = jobIds.tokenRefresh(account.id);
+      let lastError: unknown;
+      // A job can change state between our read and our write (a worker takes it, say): look again, a few times.
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const delay = delayUntil(account.nextRefreshAt);
+        try {
+          const job = await queue.getJob(jobId);
+          if (!job) {
+            await queue.add(QueueNames.tokenRefresh, scheduledData(account.id), { jobId, delay });
+            return 'added';
+          }
+          const state = await job.getState();
+          if (state === 'delayed') {
+            await job.changeDelay(delay);
+            return 'rescheduled';
+          }
+          if (state === 'failed' || state === 'completed' || state === 'unknown') {
+            await job.remove();
+            continue;
+          }
+          return 'pending';
+        } catch (error) {
+          lastError = error;
+        }
+      }
+      throw lastError ?? new Error('could not schedule the refresh job');
+    },
+
+    async ensure(accounts) {
+      const report: BulkScheduleReport = { present: 0, added: 0, replacedFailed: 0 };
+      if (accounts.length === 0) return report;
+      const ids = accounts.map((a) => jobIds.tokenRefresh(a.id));
+      const states = (await ctx.redis.eval(
+        JOB_STATES,
+        ids.length,
+        ...ids.map((id) => queue.toKey(id)),
+        queue.toKey('failed'),
+        ...ids,
+      )) as number[];
+      const missing: { name: string; data: TokenRefreshJobData; opts: { jobId: string; delay: number } }[] = [];
+      for (let i = 0; i < accounts.length; i++) {
+        const state = states[i];
+        const account = accounts[i];
+        const jobId = ids[i];
+        if (account === undefined || jobId === undefined) continue;
+        if (state === 1) {
+          report.present++;
+          continue;
+        }
+        if (state === 2) {
+          await queue.remove(jobId);
+          report.replacedFailed++;
+        } else {
+          report.added++;
+        }
+        missing.push({
+          name: QueueNames.tokenRefresh,
+          data: scheduledData(account.id),
+          opts: { jobId, delay: delayUntil(account.nextRefreshAt) },
+        });
+      }
+      if (missing.length > 0) await queue.addBulk(missing);
+      return report;
+    },
+
+    async requestNow(accountId) {
+      const jobId = jobIds.tokenRefresh(accountId);
+      const manual: TokenRefreshJobData = { accountId, reason: 'manual' };
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const job = await queue.getJob(jobId);
+        if (!job) {
+          await queue.add(QueueNames.tokenRefresh, manual, { jobId });
+          return 'added';
+        }
+        const state = await job.getState();
+        try {
+          if (state === 'delayed') {
+            await job.updateData(manual);
+            await job.promote();
+            return 'promoted';
+          }
+          if (state === 'failed') {
+            await job.updateData(manual);
+            await job.retry('failed');
+            return 'retried';
+          }
+          if (state === 'completed' || state === 'unknown') {
+            await job.remove();
+            continue;
+          }
+          return 'pending';
+        } catch {
+          // The job changed state between the read and the action (the worker picked it up, say): look again.
+        }
+      }
+      return 'pending';
+    },
+
+    async cancel(accountId) {
+      return (await queue.remove(jobIds.tokenRefresh(accountId))) === 1;
+    },
+  };
+}
