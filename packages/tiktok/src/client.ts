@@ -116,16 +116,6 @@ export interface TikTokUser {
   videoCount?: number;
 }
 
-/** Options of the `process*Response` functions. */
-export interface ProcessOptions {
-  /** When the request was sent (ms since epoch); expiry times count from it. Default: now. */
-  requestedAt?: number;
-  /** Values to scrub from any error text (the client passes its secret and the tokens it sent). */
-  secrets?: readonly string[];
-  /** Time budget, only used to word a timeout while reading the body. */
-  timeoutMs?: number;
-}
-
 /** Absolute endpoint URLs a client talks to. */
 export interface TikTokEndpoints {
   authorize: string;
@@ -147,15 +137,6 @@ export interface TikTokClient {
   revoke(accessToken: string, options?: CallOptions): Promise<void>;
   /** Reads the user's profile; default fields: open_id, union_id, avatar_url, display_name. */
   getUserInfo(accessToken: string, fields?: readonly UserInfoField[], options?: CallOptions): Promise<TikTokUser>;
-
-  /** The raw request of {@link TikTokClient.exchangeCode}; finish with {@link processTokenResponse}. */
-  exchangeCodeRequest(params: ExchangeCodeParams, options?: CallOptions): Promise<Response>;
-  /** The raw request of {@link TikTokClient.refresh}; finish with {@link processTokenResponse}. */
-  refreshRequest(refreshToken: string, options?: CallOptions): Promise<Response>;
-  /** The raw request of {@link TikTokClient.revoke}; finish with {@link processRevokeResponse}. */
-  revokeRequest(accessToken: string, options?: CallOptions): Promise<Response>;
-  /** The raw request of {@link TikTokClient.getUserInfo}; finish with {@link processUserInfoResponse}. */
-  userInfoRequest(accessToken: string, fields?: readonly UserInfoField[], options?: CallOptions): Promise<Response>;
 }
 
 const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
@@ -319,21 +300,6 @@ export function createTikTokClient(options: TikTokClientOptions): TikTokClient {
     }
   }
 
-  /** Starts a raw request with its own deadline (for the request/process split). */
-  async function rawRequest(
-    call: CallOptions | undefined,
-    secrets: readonly string[],
-    what: string,
-    send: (signal: AbortSignal, timeoutMs: number) => Promise<Response>,
-  ): Promise<Response> {
-    const d = deadline(call);
-    try {
-      return await send(d.signal, d.timeoutMs);
-    } catch (error) {
-      throw settleAbort(error, what, d.timeoutMs, d.timeout, d.callerSignal, secrets);
-    }
-  }
-
   const TOKEN = 'token request';
   const REFRESH = 'token refresh';
   const REVOKE = 'token revocation';
@@ -385,37 +351,6 @@ export function createTikTokClient(options: TikTokClientOptions): TikTokClient {
       q.set('code_challenge', params.codeChallenge);
       q.set('code_challenge_method', 'S256');
       return url;
-    },
-
-    async exchangeCodeRequest(params, call) {
-      const form = exchangeForm(params);
-      const secrets = [clientSecret, params.code, params.codeVerifier];
-      return rawRequest(call, secrets, TOKEN, (signal, ms) => post(endpoints.token, form, TOKEN, signal, ms, secrets));
-    },
-
-    async refreshRequest(refreshToken, call) {
-      const form = refreshForm(refreshToken);
-      const secrets = [clientSecret, refreshToken];
-      return rawRequest(call, secrets, REFRESH, (signal, ms) =>
-        post(endpoints.token, form, REFRESH, signal, ms, secrets),
-      );
-    },
-
-    async revokeRequest(accessToken, call) {
-      const form = revokeForm(accessToken);
-      const secrets = [clientSecret, accessToken];
-      return rawRequest(call, secrets, REVOKE, (signal, ms) =>
-        post(endpoints.revoke, form, REVOKE, signal, ms, secrets),
-      );
-    },
-
-    async userInfoRequest(accessToken, fields, call) {
-      nonEmpty(accessToken, 'accessToken');
-      const url = userInfoUrl(fields);
-      const secrets = [clientSecret, accessToken];
-      return rawRequest(call, secrets, USER_INFO, (signal, ms) =>
-        getRequest(url, accessToken, USER_INFO, signal, ms, secrets),
-      );
     },
 
     async exchangeCode(params, call) {
@@ -470,8 +405,18 @@ export function createTikTokClient(options: TikTokClientOptions): TikTokClient {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Response processing: usable on its own (e.g. with `new Response(...)` in tests or behind a custom transport).
+// Response processing, run by the client methods under the call's deadline.
 // ---------------------------------------------------------------------------------------------------------------
+
+/** What a client call tells the processing of its answer. */
+interface ProcessOptions {
+  /** When the request was sent (ms since epoch); expiry times count from it. */
+  requestedAt: number;
+  /** Values to scrub from any error text: the client secret and the code, verifier or token the call sent. */
+  secrets: readonly string[];
+  /** The call's time budget, only used to word a timeout while reading the body. */
+  timeoutMs: number;
+}
 
 /**
  * Turns a token endpoint answer (authorization code or refresh grant) into a {@link TokenSet}.
@@ -479,8 +424,8 @@ export function createTikTokClient(options: TikTokClientOptions): TikTokClient {
  *
  * @throws {TikTokError} the mapped TikTok error, or `TIKTOK_INVALID_RESPONSE` for a malformed success body.
  */
-export async function processTokenResponse(response: Response, options: ProcessOptions = {}): Promise<TokenSet> {
-  const requestedAt = options.requestedAt ?? Date.now();
+async function processTokenResponse(response: Response, options: ProcessOptions): Promise<TokenSet> {
+  const { requestedAt } = options;
   const body = await readJson(response, 'token request', options);
   const parsed = tokenResponseSchema.safeParse(body);
   if (!parsed.success) {
@@ -510,7 +455,7 @@ export async function processTokenResponse(response: Response, options: ProcessO
  *
  * @throws {TikTokError} the mapped TikTok error, or `TIKTOK_INVALID_RESPONSE` for a non-JSON success body.
  */
-export async function processRevokeResponse(response: Response, options: ProcessOptions = {}): Promise<void> {
+async function processRevokeResponse(response: Response, options: ProcessOptions): Promise<void> {
   await readJson(response, 'token revocation', options, { allowEmpty: true });
 }
 
@@ -520,7 +465,7 @@ export async function processRevokeResponse(response: Response, options: Process
  *
  * @throws {TikTokError} the mapped TikTok error, or `TIKTOK_INVALID_RESPONSE` for a malformed success body.
  */
-export async function processUserInfoResponse(response: Response, options: ProcessOptions = {}): Promise<TikTokUser> {
+async function processUserInfoResponse(response: Response, options: ProcessOptions): Promise<TikTokUser> {
   const body = await readJson(response, 'user info request', options);
   const parsed = userInfoResponseSchema.safeParse(body);
   if (!parsed.success) {
@@ -558,7 +503,7 @@ async function readJson(
   options: ProcessOptions,
   { allowEmpty = false } = {},
 ): Promise<unknown> {
-  const secrets = options.secrets ?? [];
+  const { secrets } = options;
   let text: string;
   try {
     text = await response.text();
@@ -630,20 +575,13 @@ function reportedError(body: unknown): { error: string; description?: string; lo
 }
 
 /** Maps a failure to get an answer (fetch rejected or the body stream broke) to a {@link TikTokError}. */
-function transportError(
-  error: unknown,
-  what: string,
-  timeoutMs: number | undefined,
-  secrets: readonly string[],
-): TikTokError {
+function transportError(error: unknown, what: string, timeoutMs: number, secrets: readonly string[]): TikTokError {
   if (error instanceof TikTokError) return error;
   const name = error instanceof Error || error instanceof DOMException ? error.name : undefined;
   if (name === 'TimeoutError') {
-    return new TikTokError(
-      TikTokErrorCode.TIMEOUT,
-      `TikTok ${what} got no complete answer within ${timeoutMs === undefined ? 'the time limit' : `${timeoutMs} ms`}`,
-      { cause: error },
-    );
+    return new TikTokError(TikTokErrorCode.TIMEOUT, `TikTok ${what} got no complete answer within ${timeoutMs} ms`, {
+      cause: error,
+    });
   }
   if (name === 'AbortError') {
     return new TikTokError(TikTokErrorCode.ABORTED, `TikTok ${what} was aborted`, { cause: error });

@@ -212,12 +212,9 @@ describe('bad arguments', () => {
   });
 });
 
-describe('request/process split', () => {
-  it('returns the raw response for the caller to process', async () => {
+describe('answers', () => {
+  it('hands back the tokens of the answer, the rotated refresh token included', async () => {
     handler = sendJson(200, tokens);
-    const { processTokenResponse } = await import('../src/index.js');
-    const response = await client().refreshRequest('rft.x');
-    expect(response.status).toBe(200);
-    await expect(processTokenResponse(response)).resolves.toMatchObject({ refreshToken: 'rft.R' });
+    await expect(client().refresh('rft.x')).resolves.toMatchObject({ refreshToken: 'rft.R' });
   });
 });
