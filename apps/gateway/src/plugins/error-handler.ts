@@ -10,11 +10,14 @@ declare module 'fastify' {
   }
 }
 
-/** Maps anything thrown to a catalogue error. Only the catalogue's wording reaches clients for Fastify's errors. */
+/**
+ * Maps anything thrown to a catalogue error. Only the catalogue's wording reaches clients for Fastify's errors;
+ * a route schema's refusal says what its first issue says (the schemas word their messages for clients).
+ */
 export function toGatewayError(error: unknown): GatewayError {
   if (isGatewayError(error)) return error;
   const e = error as Partial<FastifyError> & { statusCode?: number };
-  if (e?.validation) return new GatewayError('GW_VALIDATION', e.message, { cause: error });
+  if (e?.validation) return new GatewayError('GW_VALIDATION', e.validation[0]?.message, { cause: error });
   switch (e?.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
