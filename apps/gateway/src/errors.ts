@@ -149,7 +149,7 @@ export function isGatewayError(error: unknown, code?: GatewayErrorCode): error i
 
 /** The JSON error body every API error uses. */
 export interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: GatewayErrorCode; message: string };
 }
 
 /**
