@@ -1,8 +1,9 @@
 import mercurius from 'mercurius';
 
 /**
- * Every `extensions.code` the admin API answers with. Clients switch on these, never on messages, so they only
- * ever gain members.
+ * Every code the admin answers with: GraphQL's `extensions.code`, and `error.code` of the HTTP routes' JSON bodies.
+ * Clients switch on these, never on messages, so they only ever gain members. {@link adminError} and
+ * {@link errorBody} take nothing else, so a code missing here does not compile.
  */
 export const AdminErrorCode = {
   /** No admin token, an unknown one, or an expired console session. HTTP 401. */
@@ -30,8 +31,19 @@ export const AdminErrorCode = {
   QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
   /** Anything unexpected. The message is generic; details are in the server log under the request id. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** HTTP routes only: no such route, or no such console asset. HTTP 404. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** HTTP routes only: too many console login attempts from one client. HTTP 429. */
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 export type AdminErrorCode = (typeof AdminErrorCode)[keyof typeof AdminErrorCode];
+
+const CODES: ReadonlySet<string> = new Set(Object.values(AdminErrorCode));
+
+/** Narrows a code read from an error (an `extensions.code`, say) to one of the catalogue's. */
+export function isAdminErrorCode(value: unknown): value is AdminErrorCode {
+  return typeof value === 'string' && CODES.has(value);
+}
 
 /** HTTP status for a request-level error (one that stops the whole request, so there is no `data`). */
 export const statusForCode: Partial<Record<AdminErrorCode, number>> = {
@@ -44,6 +56,8 @@ export const statusForCode: Partial<Record<AdminErrorCode, number>> = {
   QUERY_TOO_DEEP: 400,
   QUERY_TOO_COMPLEX: 400,
   INTERNAL_SERVER_ERROR: 500,
+  NOT_FOUND: 404,
+  RATE_LIMITED: 429,
 };
 
 /** A GraphQL error with a stable `extensions.code` (Mercurius copies extensions into the response). */
@@ -59,9 +73,6 @@ export function adminError(
 }
 
 /** The body every non-GraphQL route answers errors with. */
-export function errorBody(
-  code: AdminErrorCode | string,
-  message: string,
-): { error: { code: string; message: string } } {
+export function errorBody(code: AdminErrorCode, message: string): { error: { code: AdminErrorCode; message: string } } {
   return { error: { code, message } };
 }

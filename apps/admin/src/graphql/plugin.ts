@@ -3,7 +3,7 @@ import { isAccountError } from '@ttc/accounts';
 import type { FastifyInstance } from 'fastify';
 import type { GraphQLError } from 'graphql';
 import mercurius, { type MercuriusContext } from 'mercurius';
-import { type AdminErrorCode, adminError, statusForCode } from '../errors.js';
+import { type AdminErrorCode, adminError, isAdminErrorCode, statusForCode } from '../errors.js';
 import { type AdminAuthenticator, requireAdmin } from '../plugins/auth.js';
 import type { AdminContext } from './context.js';
 import { graphqlJs } from './graphql-js.js';
@@ -22,9 +22,9 @@ export interface GraphqlPluginOptions {
 }
 
 /** Gives every error a stable `extensions.code`; anything unexpected becomes INTERNAL_SERVER_ERROR with no detail. */
-function classify(error: GraphQLError): { code: AdminErrorCode | string; internal: boolean } {
+function classify(error: GraphQLError): { code: AdminErrorCode; internal: boolean } {
   const given = error.extensions?.code;
-  if (typeof given === 'string') return { code: given, internal: false };
+  if (isAdminErrorCode(given)) return { code: given, internal: false };
   const original = error.originalError as (Error & { code?: string; statusCode?: number }) | undefined;
   if (original && !(original instanceof graphqlJs.GraphQLError)) {
     if (isAccountError(original, 'ACCOUNT_NOT_FOUND')) return { code: 'ACCOUNT_NOT_FOUND', internal: false };
@@ -72,7 +72,7 @@ export function formatErrors(execution: Execution, ctx: MercuriusContext) {
     if (Array.isArray(inner)) for (const e of inner) flat.push(toGraphQLError(e as Error, outer));
     else flat.push(error);
   }
-  let requestLevelCode: string | undefined;
+  let requestLevelCode: AdminErrorCode | undefined;
   const errors = flat.map((error) => {
     const { code, internal } = classify(error);
     if (!error.path && requestLevelCode === undefined) requestLevelCode = code;
@@ -89,8 +89,7 @@ export function formatErrors(execution: Execution, ctx: MercuriusContext) {
     };
   });
   const data = execution.data ?? null;
-  const statusCode =
-    data === null && requestLevelCode !== undefined ? (statusForCode[requestLevelCode as AdminErrorCode] ?? 400) : 200;
+  const statusCode = data === null && requestLevelCode !== undefined ? (statusForCode[requestLevelCode] ?? 400) : 200;
   return { statusCode, response: { data, errors } };
 }
 
