@@ -1,3 +1,4 @@
+import type { AccountError, AccountErrorCode } from '@ttc/accounts';
 import mercurius from 'mercurius';
 
 /**
@@ -75,4 +76,36 @@ export function adminError(
 /** The body every non-GraphQL route answers errors with. */
 export function errorBody(code: AdminErrorCode, message: string): { error: { code: AdminErrorCode; message: string } } {
   return { error: { code, message } };
+}
+
+/** How the API words an account-service error; null: not the client's to know (an internal error). */
+type AccountErrorAnswer = { code: AdminErrorCode; message: string; extra?: Record<string, unknown> } | null;
+
+/**
+ * The admin API's answer to each error of the account services, applied to every resolver's errors by the GraphQL
+ * error formatter, so resolvers call the services and let errors propagate. A `Record` on purpose: an account error
+ * code added later does not compile until it is placed here.
+ */
+const ACCOUNT_ERRORS: Record<AccountErrorCode, AccountErrorAnswer> = {
+  ACCOUNT_NOT_FOUND: { code: 'ACCOUNT_NOT_FOUND', message: 'Account not found' },
+  ACCOUNT_INVALID_ID: { code: 'BAD_USER_INPUT', message: 'id must be an account id (UUID)', extra: { argument: 'id' } },
+  ACCOUNT_DISCONNECTED: {
+    code: 'ACCOUNT_DISCONNECTED',
+    message: 'The account is disconnected: it has no tokens to refresh',
+  },
+  ACCOUNT_REAUTH_REQUIRED: {
+    code: 'ACCOUNT_REAUTH_REQUIRED',
+    message: 'TikTok refused this account’s refresh token: the user has to connect it again',
+  },
+  // The admin does not refresh synchronously; the others are faults of wiring or data, never of the request.
+  ACCOUNT_REFRESH_UNAVAILABLE: null,
+  ACCOUNT_INVALID_PAYLOAD: null,
+  ACCOUNT_SCHEMA_MISSING: null,
+  ACCOUNT_TIKTOK_CLIENT_MISSING: null,
+};
+
+/** The GraphQL error for an account-service error, or null when it is to be answered as an internal error. */
+export function fromAccountError(error: AccountError): ReturnType<typeof adminError> | null {
+  const answer = ACCOUNT_ERRORS[error.code];
+  return answer === null ? null : adminError(answer.code, answer.message, answer.extra, { cause: error });
 }
