@@ -4,7 +4,12 @@ import type { AppConfig } from '@ttc/config';
 import type { Keyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
 import type { Queues } from '@ttc/queue';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
 import type { Redis } from 'ioredis';
 import { consolePlugin } from './console/routes.js';
 import { errorBody } from './errors.js';
@@ -154,14 +159,16 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
     return payload;
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+  // Only catalogue codes go out: Fastify's own (FST_ERR_…) are answered as what they are to a client.
+  app.setErrorHandler((error: Partial<FastifyError> & Error, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');
       return reply.code(500).send(errorBody('INTERNAL_SERVER_ERROR', 'Internal server error'));
     }
-    const code = status === 429 ? 'RATE_LIMITED' : (error.code ?? 'BAD_REQUEST');
-    return reply.code(status).send(errorBody(code, error.message));
+    const code = status === 429 ? 'RATE_LIMITED' : status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST';
+    // A route schema's refusal says what its first issue says.
+    return reply.code(status).send(errorBody(code, error.validation?.[0]?.message ?? error.message));
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(errorBody('NOT_FOUND', 'Not found')));
 

@@ -1,8 +1,10 @@
+import type { AccountError, AccountErrorCode } from '@ttc/accounts';
 import mercurius from 'mercurius';
 
 /**
- * Every `extensions.code` the admin API answers with. Clients switch on these, never on messages, so they only
- * ever gain members.
+ * Every code the admin answers with: GraphQL's `extensions.code`, and `error.code` of the HTTP routes' JSON bodies.
+ * Clients switch on these, never on messages, so they only ever gain members. {@link adminError} and
+ * {@link errorBody} take nothing else, so a code missing here does not compile.
  */
 export const AdminErrorCode = {
   /** No admin token, an unknown one, or an expired console session. HTTP 401. */
@@ -30,8 +32,19 @@ export const AdminErrorCode = {
   QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
   /** Anything unexpected. The message is generic; details are in the server log under the request id. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** HTTP routes only: no such route, or no such console asset. HTTP 404. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** HTTP routes only: too many console login attempts from one client. HTTP 429. */
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 export type AdminErrorCode = (typeof AdminErrorCode)[keyof typeof AdminErrorCode];
+
+const CODES: ReadonlySet<string> = new Set(Object.values(AdminErrorCode));
+
+/** Narrows a code read from an error (an `extensions.code`, say) to one of the catalogue's. */
+export function isAdminErrorCode(value: unknown): value is AdminErrorCode {
+  return typeof value === 'string' && CODES.has(value);
+}
 
 /** HTTP status for a request-level error (one that stops the whole request, so there is no `data`). */
 export const statusForCode: Partial<Record<AdminErrorCode, number>> = {
@@ -44,6 +57,8 @@ export const statusForCode: Partial<Record<AdminErrorCode, number>> = {
   QUERY_TOO_DEEP: 400,
   QUERY_TOO_COMPLEX: 400,
   INTERNAL_SERVER_ERROR: 500,
+  NOT_FOUND: 404,
+  RATE_LIMITED: 429,
 };
 
 /** A GraphQL error with a stable `extensions.code` (Mercurius copies extensions into the response). */
@@ -59,9 +74,38 @@ export function adminError(
 }
 
 /** The body every non-GraphQL route answers errors with. */
-export function errorBody(
-  code: AdminErrorCode | string,
-  message: string,
-): { error: { code: string; message: string } } {
+export function errorBody(code: AdminErrorCode, message: string): { error: { code: AdminErrorCode; message: string } } {
   return { error: { code, message } };
+}
+
+/** How the API words an account-service error; null: not the client's to know (an internal error). */
+type AccountErrorAnswer = { code: AdminErrorCode; message: string; extra?: Record<string, unknown> } | null;
+
+/**
+ * The admin API's answer to each error of the account services, applied to every resolver's errors by the GraphQL
+ * error formatter, so resolvers call the services and let errors propagate. A `Record` on purpose: an account error
+ * code added later does not compile until it is placed here.
+ */
+const ACCOUNT_ERRORS: Record<AccountErrorCode, AccountErrorAnswer> = {
+  ACCOUNT_NOT_FOUND: { code: 'ACCOUNT_NOT_FOUND', message: 'Account not found' },
+  ACCOUNT_INVALID_ID: { code: 'BAD_USER_INPUT', message: 'id must be an account id (UUID)', extra: { argument: 'id' } },
+  ACCOUNT_DISCONNECTED: {
+    code: 'ACCOUNT_DISCONNECTED',
+    message: 'The account is disconnected: it has no tokens to refresh',
+  },
+  ACCOUNT_REAUTH_REQUIRED: {
+    code: 'ACCOUNT_REAUTH_REQUIRED',
+    message: 'TikTok refused this account’s refresh token: the user has to connect it again',
+  },
+  // The admin does not refresh synchronously; the others are faults of wiring or data, never of the request.
+  ACCOUNT_REFRESH_UNAVAILABLE: null,
+  ACCOUNT_INVALID_PAYLOAD: null,
+  ACCOUNT_SCHEMA_MISSING: null,
+  ACCOUNT_TIKTOK_CLIENT_MISSING: null,
+};
+
+/** The GraphQL error for an account-service error, or null when it is to be answered as an internal error. */
+export function fromAccountError(error: AccountError): ReturnType<typeof adminError> | null {
+  const answer = ACCOUNT_ERRORS[error.code];
+  return answer === null ? null : adminError(answer.code, answer.message, answer.extra, { cause: error });
 }

@@ -6,6 +6,7 @@ import type { PrismaClient } from '@ttc/db';
 import type { Queues } from '@ttc/queue';
 import type { TikTokClient } from '@ttc/tiktok';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { GatewayContext, RouteOptions } from './context.js';
 import { GatewayError } from './errors.js';
@@ -112,6 +113,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
       return sendError(request, reply, mapped);
     },
   });
+
+  // Routes declare their params, query and body as zod schemas (typed through fastify-type-provider-zod): Fastify
+  // checks requests against them before the handler runs, and the error handler answers a refusal as GW_VALIDATION.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
 
   const metrics = new GatewayMetrics();
   const now = deps.now ?? Date.now;

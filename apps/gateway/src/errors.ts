@@ -1,3 +1,5 @@
+import type { AccountError, AccountErrorCode } from '@ttc/accounts';
+
 /**
  * Every error the gateway answers with, in one catalogue: a stable code upstream apps and tests can branch on,
  * the HTTP status, and wording for both the JSON API (`message`) and the hosted pages (`title` + `message`).
@@ -147,5 +149,34 @@ export function isGatewayError(error: unknown, code?: GatewayErrorCode): error i
 
 /** The JSON error body every API error uses. */
 export interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: GatewayErrorCode; message: string };
+}
+
+/**
+ * The gateway's answer to each error of the account services, so routes call them and let their errors propagate.
+ * A `Record` on purpose: an account error code added later does not compile until it is placed here.
+ */
+const ACCOUNT_ERRORS: Record<AccountErrorCode, GatewayErrorCode> = {
+  ACCOUNT_NOT_FOUND: 'GW_ACCOUNT_NOT_FOUND',
+  // Ids are opaque to clients: one that cannot exist is answered like one that does not.
+  ACCOUNT_INVALID_ID: 'GW_ACCOUNT_NOT_FOUND',
+  ACCOUNT_REAUTH_REQUIRED: 'GW_ACCOUNT_REAUTH_REQUIRED',
+  ACCOUNT_DISCONNECTED: 'GW_ACCOUNT_DISCONNECTED',
+  ACCOUNT_REFRESH_UNAVAILABLE: 'GW_TIKTOK_UNAVAILABLE',
+  // Faults of wiring or data, never of the request.
+  ACCOUNT_INVALID_PAYLOAD: 'GW_INTERNAL',
+  ACCOUNT_SCHEMA_MISSING: 'GW_INTERNAL',
+  ACCOUNT_TIKTOK_CLIENT_MISSING: 'GW_INTERNAL',
+};
+
+/**
+ * The catalogue error for an account-service error. On a page it can only come from inside a working connect session
+ * (the disconnect form), so the way out offered is back to the account list.
+ */
+export function fromAccountError(error: AccountError, page: boolean): GatewayError {
+  const code = ACCOUNT_ERRORS[error.code];
+  if (page) return new GatewayError(code, undefined, { cause: error, links: { backToConnect: true } });
+  // The catalogue's wording speaks to the person on the page; an API client is told about the id it sent.
+  const message = code === 'GW_ACCOUNT_NOT_FOUND' ? 'No connected account has this id.' : undefined;
+  return new GatewayError(code, message, { cause: error });
 }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { errorBody } from '../errors.js';
 import { type AdminAuthenticator, isSameOrigin, requireAdmin } from '../plugins/auth.js';
 import { consolePage, loginPage, safeNext } from './pages.js';
@@ -16,6 +18,15 @@ const assets = {
   },
 } as const;
 
+// Route schemas. The console's forms and links are read leniently, as before: a field that is anything but one
+// string counts as absent, so a tampered form gets the login page or "invalid token", never a 400.
+const formField = z.string().optional().catch(undefined);
+const assetParams = z.object({ name: z.string() });
+const loginQuery = z.object({ next: formField, error: z.enum(['invalid', 'expired']).optional().catch(undefined) });
+const loginForm = z.object({ token: formField, next: formField }).catch({});
+
+const LOGIN_ERRORS = { invalid: 'That token is not valid.', expired: 'Please sign in again.' } as const;
+
 export interface ConsoleOptions {
   auth: AdminAuthenticator;
   /** Login attempts allowed per client IP per minute. */
@@ -26,8 +37,12 @@ export interface ConsoleOptions {
  * The admin console: a login form that exchanges an admin token for a sealed session cookie, and one page that
  * drives the GraphQL API from /console/assets/console.js.
  */
-export async function consolePlugin(app: FastifyInstance, options: ConsoleOptions): Promise<void> {
+export async function consolePlugin(scope: FastifyInstance, options: ConsoleOptions): Promise<void> {
   const { auth } = options;
+  // Zod route schemas in this (encapsulated) scope only: Mercurius's routes keep their own JSON schemas.
+  scope.setValidatorCompiler(validatorCompiler);
+  scope.setSerializerCompiler(serializerCompiler);
+  const app = scope.withTypeProvider<ZodTypeProvider>();
   await app.register(rateLimit, { global: false });
 
   // Login is a plain HTML form, so it posts urlencoded; this parser is only registered in the console's scope.
@@ -41,37 +56,34 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
 
   app.get('/', async (_request, reply) => reply.redirect('/console', 303));
 
-  app.get('/console/assets/:name', async (request, reply) => {
-    const asset = assets[(request.params as { name: string }).name as keyof typeof assets];
-    if (!asset) return reply.code(404).send(errorBody('NOT_FOUND', 'No such asset'));
+  app.get('/console/assets/:name', { schema: { params: assetParams } }, async (request, reply) => {
+    const { name } = request.params;
+    // Own keys only: `toString` is not an asset.
+    if (!Object.hasOwn(assets, name)) return reply.code(404).send(errorBody('NOT_FOUND', 'No such asset'));
+    const asset = assets[name as keyof typeof assets];
     return reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body);
   });
 
-  app.get('/console/login', async (request, reply) => {
-    const query = request.query as { next?: string; error?: string };
-    const error =
-      query.error === 'invalid'
-        ? 'That token is not valid.'
-        : query.error === 'expired'
-          ? 'Please sign in again.'
-          : undefined;
+  app.get('/console/login', { schema: { querystring: loginQuery } }, async (request, reply) => {
+    const { next, error } = request.query;
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
-      .send(loginPage({ next: safeNext(query.next), ...(error ? { error } : {}) }));
+      .send(loginPage({ next: safeNext(next), ...(error ? { error: LOGIN_ERRORS[error] } : {}) }));
   });
 
   app.post(
     '/console/login',
     {
+      schema: { body: loginForm },
       config: { rateLimit: { max: options.loginAttemptsPerMinute ?? 10, timeWindow: '1 minute' } },
     },
     async (request, reply) => {
       // Login CSRF would sign the victim in as the attacker: refuse forms posted from other sites.
       if (!isSameOrigin(request)) return reply.code(403).send(errorBody('CSRF_REJECTED', 'Cross-site login refused'));
-      const body = (request.body ?? {}) as { token?: unknown; next?: unknown };
-      const next = safeNext(body.next);
-      const hash = typeof body.token === 'string' ? auth.verifyToken(body.token.trim()) : null;
+      const { token } = request.body;
+      const next = safeNext(request.body.next);
+      const hash = token === undefined ? null : auth.verifyToken(token.trim());
       if (!hash) {
         request.log.warn('admin console login refused');
         return reply.redirect(`/console/login?error=invalid&next=${encodeURIComponent(next)}`, 303);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isAccountError } from '@ttc/accounts';
 import type { FastifyInstance } from 'fastify';
-import type { GraphQLError } from 'graphql';
+import type { GraphQLError, GraphQLErrorExtensions } from 'graphql';
 import mercurius, { type MercuriusContext } from 'mercurius';
-import { type AdminErrorCode, adminError, statusForCode } from '../errors.js';
+import { type AdminErrorCode, adminError, fromAccountError, isAdminErrorCode, statusForCode } from '../errors.js';
 import { type AdminAuthenticator, requireAdmin } from '../plugins/auth.js';
 import type { AdminContext } from './context.js';
 import { graphqlJs } from './graphql-js.js';
@@ -22,13 +22,11 @@ export interface GraphqlPluginOptions {
 }
 
 /** Gives every error a stable `extensions.code`; anything unexpected becomes INTERNAL_SERVER_ERROR with no detail. */
-function classify(error: GraphQLError): { code: AdminErrorCode | string; internal: boolean } {
+function classify(error: GraphQLError): { code: AdminErrorCode; internal: boolean } {
   const given = error.extensions?.code;
-  if (typeof given === 'string') return { code: given, internal: false };
+  if (isAdminErrorCode(given)) return { code: given, internal: false };
   const original = error.originalError as (Error & { code?: string; statusCode?: number }) | undefined;
   if (original && !(original instanceof graphqlJs.GraphQLError)) {
-    if (isAccountError(original, 'ACCOUNT_NOT_FOUND')) return { code: 'ACCOUNT_NOT_FOUND', internal: false };
-    if (isAccountError(original, 'ACCOUNT_INVALID_ID')) return { code: 'BAD_USER_INPUT', internal: false };
     // Fastify body parsing (malformed JSON, wrong content type) and Mercurius request errors (no query, GET mutation).
     const status = original.statusCode ?? 500;
     if (status >= 400 && status < 500) return { code: 'BAD_REQUEST', internal: false };
@@ -48,6 +46,20 @@ function classify(error: GraphQLError): { code: AdminErrorCode | string; interna
 }
 
 type Execution = { data?: unknown; errors: readonly GraphQLError[] };
+
+/** An account service's error, in its place (path, locations) as the catalogue answers it (errors.ts). */
+function answerAccountError(error: GraphQLError): GraphQLError {
+  const mapped = isAccountError(error.originalError) ? fromAccountError(error.originalError) : null;
+  if (mapped === null) return error;
+  return new graphqlJs.GraphQLError(mapped.message, {
+    nodes: error.nodes ?? null,
+    source: error.source ?? null,
+    positions: error.positions ?? null,
+    path: error.path ?? null,
+    originalError: mapped,
+    extensions: mapped.extensions as GraphQLErrorExtensions,
+  });
+}
 
 function toGraphQLError(error: Error, wrapper?: Error): GraphQLError {
   if (error instanceof graphqlJs.GraphQLError) return error;
@@ -70,9 +82,9 @@ export function formatErrors(execution: Execution, ctx: MercuriusContext) {
     const outer = error.originalError as (Error & { errors?: unknown }) | undefined;
     const inner = outer?.errors;
     if (Array.isArray(inner)) for (const e of inner) flat.push(toGraphQLError(e as Error, outer));
-    else flat.push(error);
+    else flat.push(answerAccountError(error));
   }
-  let requestLevelCode: string | undefined;
+  let requestLevelCode: AdminErrorCode | undefined;
   const errors = flat.map((error) => {
     const { code, internal } = classify(error);
     if (!error.path && requestLevelCode === undefined) requestLevelCode = code;
@@ -89,8 +101,7 @@ export function formatErrors(execution: Execution, ctx: MercuriusContext) {
     };
   });
   const data = execution.data ?? null;
-  const statusCode =
-    data === null && requestLevelCode !== undefined ? (statusForCode[requestLevelCode as AdminErrorCode] ?? 400) : 200;
+  const statusCode = data === null && requestLevelCode !== undefined ? (statusForCode[requestLevelCode] ?? 400) : 200;
   return { statusCode, response: { data, errors } };
 }
 

@@ -1,5 +1,6 @@
+import { isAccountError } from '@ttc/accounts';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { type ErrorBody, GatewayError, GatewayErrors, isGatewayError } from '../errors.js';
+import { type ErrorBody, fromAccountError, GatewayError, GatewayErrors, isGatewayError } from '../errors.js';
 import { renderErrorPage } from '../views/error-page.js';
 import { globalPlugin } from './global.js';
 
@@ -10,11 +11,16 @@ declare module 'fastify' {
   }
 }
 
-/** Maps anything thrown to a catalogue error. Only the catalogue's wording reaches clients for Fastify's errors. */
-export function toGatewayError(error: unknown): GatewayError {
+/**
+ * Maps anything thrown to a catalogue error. Only the catalogue's wording reaches clients for Fastify's errors;
+ * a route schema's refusal says what its first issue says (the schemas word their messages for clients).
+ * @param page the error is answered with a page rather than a JSON body.
+ */
+export function toGatewayError(error: unknown, page = false): GatewayError {
   if (isGatewayError(error)) return error;
+  if (isAccountError(error)) return fromAccountError(error, page);
   const e = error as Partial<FastifyError> & { statusCode?: number };
-  if (e?.validation) return new GatewayError('GW_VALIDATION', e.message, { cause: error });
+  if (e?.validation) return new GatewayError('GW_VALIDATION', e.validation[0]?.message, { cause: error });
   switch (e?.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -71,7 +77,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
 /** One error handler and one 404 handler for the whole app, both in the catalogue's shape; never a stack. */
 export const errorHandling: FastifyPluginAsync = globalPlugin(async (app) => {
   app.setErrorHandler((error, request, reply) => {
-    const mapped = toGatewayError(error);
+    const mapped = toGatewayError(error, wantsPage(request));
     if (mapped.statusCode >= 500) {
       request.log.error({ err: error, code: mapped.code }, 'request failed');
     } else {

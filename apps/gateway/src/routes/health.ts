@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../context.js';
+import type { ErrorBody } from '../errors.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -41,7 +42,10 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
     return reply.status(503).send({
       status: 'unavailable',
       checks,
-      error: { code: 'GW_UNAVAILABLE', message: `Not ready: ${failedChecks.join(' and ')} unreachable` },
+      error: {
+        code: 'GW_UNAVAILABLE',
+        message: `Not ready: ${failedChecks.join(' and ')} unreachable`,
+      } satisfies ErrorBody['error'],
     });
   });
 };

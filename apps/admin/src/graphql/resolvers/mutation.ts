@@ -1,15 +1,6 @@
-import { isAccountError } from '@ttc/accounts';
 import type { IResolvers } from 'mercurius';
 import { adminError } from '../../errors.js';
 import { assertAccountId, assertNoNul } from './query.js';
-
-function mapAccountError(error: unknown): never {
-  if (isAccountError(error, 'ACCOUNT_NOT_FOUND')) throw adminError('ACCOUNT_NOT_FOUND', 'Account not found');
-  if (isAccountError(error, 'ACCOUNT_INVALID_ID')) {
-    throw adminError('BAD_USER_INPUT', 'id must be an account id (UUID)', { argument: 'id' });
-  }
-  throw error;
-}
 
 export const mutationResolvers: IResolvers['Mutation'] = {
   async disconnectAccount(_root, args: { id: string; reason?: string | null }, ctx) {
@@ -18,15 +9,12 @@ export const mutationResolvers: IResolvers['Mutation'] = {
       throw adminError('BAD_USER_INPUT', 'reason must be at most 500 characters', { argument: 'reason' });
     }
     assertNoNul(args.reason, 'reason');
-    try {
-      await ctx.accounts.disconnect({
-        accountId: args.id,
-        actor: 'admin',
-        ...(args.reason ? { reason: args.reason } : {}),
-      });
-    } catch (error) {
-      mapAccountError(error);
-    }
+    // Account errors propagate: the error formatter answers them as errors.ts says.
+    await ctx.accounts.disconnect({
+      accountId: args.id,
+      actor: 'admin',
+      ...(args.reason ? { reason: args.reason } : {}),
+    });
     const account = await ctx.repo.byId(args.id);
     if (!account) throw adminError('ACCOUNT_NOT_FOUND', 'Account not found');
     return account;

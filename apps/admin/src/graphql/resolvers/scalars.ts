@@ -1,6 +1,9 @@
+import { AdminErrorCode } from '../../errors.js';
 import { graphqlJs } from '../graphql-js.js';
 
 const { GraphQLError, GraphQLScalarType, Kind } = graphqlJs;
+
+const BAD_USER_INPUT = { extensions: { code: AdminErrorCode.BAD_USER_INPUT } };
 
 export const DateTime = new GraphQLScalarType<Date | null, string>({
   name: 'DateTime',
@@ -12,13 +15,13 @@ export const DateTime = new GraphQLScalarType<Date | null, string>({
   parseValue(value) {
     const date = new Date(String(value));
     if (typeof value !== 'string' || Number.isNaN(date.getTime())) {
-      throw new GraphQLError('DateTime must be an ISO-8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
+      throw new GraphQLError('DateTime must be an ISO-8601 string', BAD_USER_INPUT);
     }
     return date;
   },
   parseLiteral(ast) {
     if (ast.kind !== Kind.STRING || Number.isNaN(new Date(ast.value).getTime())) {
-      throw new GraphQLError('DateTime must be an ISO-8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
+      throw new GraphQLError('DateTime must be an ISO-8601 string', BAD_USER_INPUT);
     }
     return new Date(ast.value);
   },
@@ -43,9 +46,9 @@ export const JSON_ = new GraphQLScalarType({
   name: 'JSON',
   serialize: (value) => redact(value),
   parseValue: () => {
-    throw new GraphQLError('JSON is an output type', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new GraphQLError('JSON is an output type', BAD_USER_INPUT);
   },
   parseLiteral: () => {
-    throw new GraphQLError('JSON is an output type', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new GraphQLError('JSON is an output type', BAD_USER_INPUT);
   },
 });

@@ -1,54 +1,47 @@
 import { randomUUID } from 'node:crypto';
-import { type AccountSummary, isAccountError } from '@ttc/accounts';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { RouteOptions } from '../../context.js';
 import { GatewayError } from '../../errors.js';
 import { loadBrowserSession } from '../../services/browser-session.js';
 import { renderConfirmDisconnectPage } from '../../views/connect-page.js';
 
-interface DisconnectBody {
-  csrf?: unknown;
-  confirm?: unknown;
-}
+// Any string: an id that cannot exist is answered 404 by the account service's error, like one that does not.
+const params = z.object({ id: z.string() });
+
+/** A form field that is anything but one string counts as absent (and so fails the CSRF check). */
+const formField = z.string().optional().catch(undefined);
+
+// Never refused as such: a form that is not this shape is answered by the session and CSRF checks, in that order.
+const body = z.object({ csrf: formField, confirm: formField }).catch({});
 
 /**
  * `POST /connect/accounts/:id/disconnect`: two steps, no JavaScript needed. The first post (the account's
  * "Disconnect" button) shows a confirmation page; the second (`confirm=yes`) disconnects and goes back to the list.
  * Both are CSRF-checked, and the account must belong to this session's user.
  */
-export const disconnectRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
-  app.post<{ Params: { id: string }; Body: DisconnectBody }>(
+export const disconnectRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { ctx }) => {
+  app.post(
     '/connect/accounts/:id/disconnect',
-    { bodyLimit: 4096, config: { page: true, rateLimit: { max: 30, timeWindow: 60_000 } } },
+    { schema: { params, body }, bodyLimit: 4096, config: { page: true, rateLimit: { max: 30, timeWindow: 60_000 } } },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const { cookie, session } = await loadBrowserSession(ctx, request, reply);
-      const body = (request.body ?? {}) as DisconnectBody;
-      if (!ctx.cookies.checkCsrf(cookie, body.csrf)) {
+      if (!ctx.cookies.checkCsrf(cookie, request.body.csrf)) {
         throw new GatewayError('GW_CSRF_INVALID', undefined, { links: { backToConnect: true } });
       }
-      const notFound = () => new GatewayError('GW_ACCOUNT_NOT_FOUND', undefined, { links: { backToConnect: true } });
-      let account: AccountSummary | null;
-      try {
-        account = await ctx.accounts.get(request.params.id);
-      } catch (error) {
-        if (isAccountError(error)) throw notFound();
-        throw error;
-      }
+      const account = await ctx.accounts.get(request.params.id);
       // Another user's account answers exactly like a missing one.
-      if (account === null || account.userId !== session.userId) throw notFound();
+      if (account === null || account.userId !== session.userId) {
+        throw new GatewayError('GW_ACCOUNT_NOT_FOUND', undefined, { links: { backToConnect: true } });
+      }
 
-      if (body.confirm !== 'yes') {
+      if (request.body.confirm !== 'yes') {
         return reply
           .type('text/html; charset=utf-8')
           .send(renderConfirmDisconnectPage({ account, csrfToken: ctx.cookies.csrfToken(cookie) }));
       }
-      try {
-        await ctx.accounts.disconnect({ accountId: account.id, userId: session.userId, actor: 'user' });
-      } catch (error) {
-        if (isAccountError(error)) throw notFound();
-        throw error;
-      }
+      await ctx.accounts.disconnect({ accountId: account.id, userId: session.userId, actor: 'user' });
       ctx.metrics.disconnects.inc();
       const resultId = randomUUID();
       await ctx.sessions.recordResult(session.ref, resultId, {

@@ -1,19 +1,23 @@
 import { hashToken } from '@ttc/crypto';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { RouteOptions } from '../../context.js';
 import { GatewayError } from '../../errors.js';
 import { CONNECT_COOKIE_PATH, cookieAttributes } from '../../services/browser-session.js';
 import { isConnectSessionId, sessionRef } from '../../services/connect-sessions.js';
+
+// Any string: a link that cannot exist is answered 404 below, like one that does not.
+const params = z.object({ sessionId: z.string() });
 
 /**
  * `GET /connect/:sessionId`: the one-time link. Its first use binds the session to this browser (a sealed cookie)
  * and redirects to the clean `/connect`, so the secret leaves the address bar, the history and any Referer.
  * The same browser opening it again is sent on; any other browser gets "already used".
  */
-export const connectLinkRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
-  app.get<{ Params: { sessionId: string } }>(
+export const connectLinkRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { ctx }) => {
+  app.get(
     '/connect/:sessionId',
-    { config: { page: true, rateLimit: { max: 60, timeWindow: 60_000 } } },
+    { schema: { params }, config: { page: true, rateLimit: { max: 60, timeWindow: 60_000 } } },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const { sessionId } = request.params;

@@ -1,5 +1,6 @@
 import { isUuid } from '@ttc/accounts';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { GatewayContext, RouteOptions } from '../../context.js';
 import { loadBrowserSession } from '../../services/browser-session.js';
 import type { ConnectResult } from '../../services/connect-sessions.js';
@@ -54,16 +55,18 @@ async function resolveResult(
   return { banner: bannerFor(result), waiting: false };
 }
 
+// A result id that is not one string (`?result=a&result=b`) is ignored like an unknown one: the page still shows.
+const querystring = z.object({ result: z.string().optional().catch(undefined) });
+
 /** `GET /connect`: the hosted page listing the session user's TikTok accounts. */
-export const connectPageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
-  app.get<{ Querystring: { result?: string } }>(
+export const connectPageRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { ctx }) => {
+  app.get(
     '/connect',
-    { config: { page: true, rateLimit: { max: 120, timeWindow: 60_000 } } },
+    { schema: { querystring }, config: { page: true, rateLimit: { max: 120, timeWindow: 60_000 } } },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const { cookie, session } = await loadBrowserSession(ctx, request, reply);
-      const resultId = typeof request.query.result === 'string' ? request.query.result : undefined;
-      const { banner, waiting } = await resolveResult(ctx, session.ref, resultId);
+      const { banner, waiting } = await resolveResult(ctx, session.ref, request.query.result);
       const accounts = await ctx.accounts.listUserAccounts(session.userId, { includeDisconnected: true });
       return reply.type('text/html; charset=utf-8').send(
         renderConnectPage({

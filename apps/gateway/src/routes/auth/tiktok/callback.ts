@@ -9,7 +9,9 @@ import {
   type TikTokUser,
   type UserInfoField,
 } from '@ttc/tiktok';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { GatewayContext, RouteOptions } from '../../../context.js';
 import { GatewayError } from '../../../errors.js';
 import type { ConnectCookie } from '../../../services/browser-cookies.js';
@@ -22,6 +24,17 @@ const USED_STATE_TTL_SECONDS = 900;
 /** Tolerated clock difference between gateway instances when judging a state's expiry as one we could issue. */
 const CLOCK_SLACK_SECONDS = 60;
 const BASIC_FIELDS: UserInfoField[] = ['open_id', 'union_id', 'avatar_url', 'display_name'];
+
+// TikTok's parameters are read by parseCallbackQuery, whose refusal is GW_CALLBACK_INVALID (a page that says to start
+// again), not GW_VALIDATION: the schema only names them.
+const tiktokParameter = z.unknown().optional();
+const querystring = z.looseObject({
+  code: tiktokParameter,
+  state: tiktokParameter,
+  scopes: tiktokParameter,
+  error: tiktokParameter,
+  error_description: tiktokParameter,
+});
 
 /** An authentic, unexpired state, with the connect cookie it is bound to. */
 interface VerifiedState {
@@ -67,7 +80,7 @@ function verifyState(
  * code, reads the profile, encrypts the tokens and enqueues `account.connected`, then sends the browser to the
  * connect page, which shows the outcome. Whatever TikTok does, the user gets a page saying what happened: never a 500.
  */
-export const callbackRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+export const callbackRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { ctx }) => {
   const { tiktok: tt } = ctx.config;
   const states = new OAuthStates(ctx.config.cookieSecret);
 
@@ -83,14 +96,14 @@ export const callbackRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ct
 
   app.get(
     '/auth/tiktok/callback',
-    { config: { page: true, rateLimit: { max: 60, timeWindow: 60_000 } } },
+    { schema: { querystring }, config: { page: true, rateLimit: { max: 60, timeWindow: 60_000 } } },
     async (request, reply) => {
       // The URL holds a code: it must not leak through a Referer from whatever the next page loads.
       reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
 
       let query: CallbackResult;
       try {
-        query = parseCallbackQuery(request.query as Record<string, unknown>);
+        query = parseCallbackQuery(request.query);
       } catch (error) {
         ctx.metrics.callbacks.inc({ result: 'rejected', reason: 'invalid_query' });
         throw new GatewayError('GW_CALLBACK_INVALID', undefined, { cause: error });
