@@ -1,7 +1,8 @@
 import { ConfigError, describeConfig, loadConfig } from '@ttc/config';
+import { shutdownOnSignals } from '@ttc/config/shutdown';
 import { parseKeyring } from '@ttc/crypto';
 import { createPrismaClient } from '@ttc/db';
-import { createQueues, createRedisConnection } from '@ttc/queue';
+import { closeQueuesAndConnections, createQueues, createRedisConnection } from '@ttc/queue';
 import { buildAdmin } from './app.js';
 
 let config: ReturnType<typeof loadConfig>;
@@ -32,37 +33,16 @@ const app = await buildAdmin({
 app.log.info(describeConfig(config), 'admin configuration');
 await app.listen({ host: config.host, port: config.ports.admin });
 
-let closing = false;
-/** HTTP first (stop taking requests, finish the ones in flight), then Redis, then Postgres. */
-async function shutdown(signal: NodeJS.Signals): Promise<void> {
-  if (closing) return;
-  closing = true;
-  app.log.info({ signal }, 'admin shutting down');
-  const force = setTimeout(() => {
-    app.log.error('shutdown took longer than 10 s, exiting');
-    process.exit(1);
-  }, 10_000);
-  force.unref();
-  let code = 0;
-  for (const [name, step] of [
-    ['http', () => app.close()],
-    ['queues', () => queues.close()],
-    [
-      'redis',
-      async () => {
-        await Promise.allSettled([redis.quit(), queueConnection.quit()]);
-      },
-    ],
-    ['postgres', () => prisma.$disconnect()],
-  ] as const) {
-    try {
-      await step();
-    } catch (error) {
-      code = 1;
-      app.log.error({ err: error, step: name }, 'shutdown step failed');
-    }
-  }
-  process.exit(code);
-}
-process.once('SIGTERM', (s) => void shutdown(s));
-process.once('SIGINT', (s) => void shutdown(s));
+// HTTP first (stop taking requests, finish the ones in flight), then queues and Redis, then Postgres.
+shutdownOnSignals({
+  logger: app.log,
+  timeoutMs: 10_000,
+  steps: () => [
+    { title: 'closing the HTTP server', run: () => app.close() },
+    {
+      title: 'closing queues and Redis connections',
+      run: () => closeQueuesAndConnections(queues, [redis, queueConnection]),
+    },
+    { title: 'closing Postgres', run: () => prisma.$disconnect() },
+  ],
+});

@@ -1,11 +1,12 @@
 import { describeConfig, loadConfig, tiktokClientOptions } from '@ttc/config';
+import { runShutdownSteps, type ShutdownStep, shutdownOnSignals } from '@ttc/config/shutdown';
 import { parseKeyring } from '@ttc/crypto';
 import { createPrismaClient } from '@ttc/db';
-import { createQueues, createRedisConnection } from '@ttc/queue';
+import { closeQueuesAndConnections, createQueues, createRedisConnection } from '@ttc/queue';
 import { createTikTokClient } from '@ttc/tiktok';
 import { buildGateway } from './app.js';
 
-// Entry point: wires clients, listens, and shuts down in order (HTTP server, then Redis, then Prisma).
+// Entry point: wires clients, listens, and shuts down in order.
 const config = loadConfig({ service: 'gateway' });
 const prisma = createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
 const redis = createRedisConnection(config.redisUrl, 'client', 'gateway');
@@ -21,29 +22,13 @@ const app = await buildGateway({
   keyring: parseKeyring(config.tokenEncryptionKeys),
 });
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  app.log.info({ signal }, 'shutting down');
-  const force = setTimeout(() => {
-    app.log.error('shutdown took too long, exiting');
-    process.exit(1);
-  }, 15_000);
-  force.unref();
-  try {
-    await app.close();
-    await queues.close();
-    await Promise.allSettled([producer.quit(), redis.quit()]);
-    await prisma.$disconnect();
-    process.exit(0);
-  } catch (error) {
-    app.log.error({ err: error }, 'error during shutdown');
-    process.exit(1);
-  }
-}
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
+// HTTP first (stop taking requests, finish the ones in flight), then queues and Redis, then Postgres.
+const closeSteps = (): ShutdownStep[] => [
+  { title: 'closing the HTTP server', run: () => app.close() },
+  { title: 'closing queues and Redis connections', run: () => closeQueuesAndConnections(queues, [producer, redis]) },
+  { title: 'closing Postgres', run: () => prisma.$disconnect() },
+];
+shutdownOnSignals({ logger: app.log, timeoutMs: 15_000, steps: closeSteps });
 
 try {
   await app.listen({ host: config.host, port: config.ports.gateway });
@@ -53,6 +38,6 @@ try {
   }
 } catch (error) {
   app.log.error({ err: error }, 'gateway failed to start');
-  await Promise.allSettled([queues.close(), producer.quit(), redis.quit(), prisma.$disconnect()]);
+  await runShutdownSteps(closeSteps(), app.log);
   process.exit(1);
 }

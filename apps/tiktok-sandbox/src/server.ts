@@ -1,4 +1,5 @@
 import { ConfigError, loadSandboxConfig, type SandboxConfig } from '@ttc/config';
+import { shutdownOnSignals } from '@ttc/config/shutdown';
 import { startSandbox } from './start.js';
 
 let config: SandboxConfig;
@@ -23,18 +24,12 @@ console.log(
   `TikTok sandbox listening on ${sandbox.url} (authorize: ${sandbox.authUrl}, client_key ${sandbox.clientKey})`,
 );
 
-let closing = false;
-async function shutdown(signal: NodeJS.Signals): Promise<void> {
-  if (closing) return;
-  closing = true;
-  console.log(`TikTok sandbox: ${signal} received, closing`);
-  try {
-    await sandbox.close();
-    process.exit(0);
-  } catch (error) {
-    console.error('TikTok sandbox: close failed', error);
-    process.exit(1);
-  }
-}
-process.once('SIGTERM', (s) => void shutdown(s));
-process.once('SIGINT', (s) => void shutdown(s));
+// Plain lines like the one above; the sandbox's requests go to Fastify's own logger.
+const print =
+  (write: (...data: unknown[]) => void) =>
+  (fields: Record<string, unknown>, message: string): void =>
+    write(`TikTok sandbox: ${message}`, ...(Object.keys(fields).length > 0 ? [fields] : []));
+shutdownOnSignals({
+  logger: { info: print(console.log), warn: print(console.error), error: print(console.error) },
+  steps: () => [{ title: 'closing the HTTP server', run: () => sandbox.close() }],
+});

@@ -1,9 +1,10 @@
 // Entry point: wires the worker's dependencies, then shuts them down in a visible order on SIGTERM / SIGINT.
 import { createAccounts } from '@ttc/accounts';
 import { describeConfig, loadConfig, tiktokClientOptions } from '@ttc/config';
+import { type ShutdownStep, shutdownOnSignals } from '@ttc/config/shutdown';
 import { parseKeyring } from '@ttc/crypto';
 import { createPrismaClient } from '@ttc/db';
-import { createQueues, createRedisConnection } from '@ttc/queue';
+import { closeQueuesAndConnections, createQueues, createRedisConnection } from '@ttc/queue';
 import { createTikTokClient } from '@ttc/tiktok';
 import { startMonitoringServer } from './http.js';
 import { createLogger } from './logger.js';
@@ -60,46 +61,39 @@ const accounts = createAccounts({
 
 let built: ReturnType<typeof buildWorker> | undefined;
 let reconciler: Reconciler | undefined;
-let shuttingDown = false;
 
-async function shutdown(signal: string): Promise<void> {
-  if (shuttingDown) {
-    logger.warn({ signal }, 'second signal: exiting now');
-    process.exit(1);
-  }
-  shuttingDown = true;
-  const started = Date.now();
-  logger.info({ signal }, 'shutdown 1/4: closing the metrics and health server');
-  monitoring.markNotReady('shutting down');
-  await monitoring.close().catch((err: unknown) => logger.error({ err }, 'closing the HTTP server failed'));
-
-  if (reconciler) {
-    await reconciler.stop().catch((err: unknown) => logger.error({ err }, 'stopping the reconciler failed'));
-  }
-  if (built) {
-    logger.info({ inFlight: built.inFlight() }, 'shutdown 2/4: stopping workers, waiting for in-flight jobs');
-    const result = await built.close();
-    logger.info(result, result.forced ? 'workers force-closed' : 'workers closed');
-  } else {
-    logger.info('shutdown 2/4: no workers were started');
-  }
-
-  logger.info('shutdown 3/4: closing queues and Redis connections');
-  await queues.close().catch((err: unknown) => logger.error({ err }, 'closing queues failed'));
-  await Promise.all(redisConnections.map((c) => c.quit().catch(() => c.disconnect())));
-
-  logger.info('shutdown 4/4: closing Postgres');
-  await prisma.$disconnect().catch((err: unknown) => logger.error({ err }, 'closing Postgres failed'));
-  logger.info({ ms: Date.now() - started }, 'shutdown complete');
-  process.exit(0);
+// Stop answering health checks, let the jobs in flight finish, then close what they were using.
+function shutdownSteps(): ShutdownStep[] {
+  const running = built;
+  return [
+    {
+      title: 'closing the metrics and health server',
+      run: () => {
+        monitoring.markNotReady('shutting down');
+        return monitoring.close();
+      },
+    },
+    running
+      ? {
+          title: 'stopping workers, waiting for in-flight jobs',
+          fields: () => ({ inFlight: running.inFlight() }),
+          run: async () => {
+            await reconciler?.stop();
+            const result = await running.close();
+            logger.info(result, result.forced ? 'workers force-closed' : 'workers closed');
+          },
+        }
+      : { title: 'no workers were started', run: () => undefined },
+    { title: 'closing queues and Redis connections', run: () => closeQueuesAndConnections(queues, redisConnections) },
+    { title: 'closing Postgres', run: () => prisma.$disconnect() },
+  ];
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+const shutdown = shutdownOnSignals({ logger, steps: shutdownSteps });
 
 // Jobs taken before the tables exist would only burn their retries; wait for `pnpm db:migrate` instead.
-await waitForSchema(prisma, logger, () => shuttingDown);
+await waitForSchema(prisma, logger, shutdown.closing);
 schemaReady = true;
-if (!shuttingDown) {
+if (!shutdown.closing()) {
   built = buildWorker({
     accounts,
     connection: workerConnection,

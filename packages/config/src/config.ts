@@ -209,9 +209,6 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     for (const name of new Set([...requiredInProduction[options.service], ...(options.alsoRequire ?? [])])) {
       if (env[name] === undefined) issues.push({ variable: name, problem: 'required in production' });
     }
-    if (env.TIKTOK_CLIENT_KEY !== undefined && env.TIKTOK_CLIENT_SECRET === undefined) {
-      // Already reported above for services that need it; a lone key is always a mistake.
-    }
     if (env.PUBLIC_GATEWAY_URL?.startsWith('http://') && options.service === 'gateway') {
       issues.push({ variable: 'PUBLIC_GATEWAY_URL', problem: 'must be https in production (TikTok requires it)' });
     }

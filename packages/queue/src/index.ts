@@ -25,4 +25,10 @@ export {
   tokenRefreshPayload,
 } from './payloads.js';
 export { enqueueAccountConnected, enqueueAccountRevoke } from './producers.js';
-export { type CreateQueuesOptions, createQueues, defaultJobOptions, type Queues } from './queues.js';
+export {
+  type CreateQueuesOptions,
+  closeQueuesAndConnections,
+  createQueues,
+  defaultJobOptions,
+  type Queues,
+} from './queues.js';

@@ -66,3 +66,15 @@ export function createQueues({ connection, prefix }: CreateQueuesOptions): Queue
     },
   };
 }
+
+/**
+ * For a shutdown: closes the queues, then each Redis connection (QUIT, or a plain disconnect when that fails). The
+ * connections are closed even when closing the queues failed.
+ */
+export async function closeQueuesAndConnections(queues: Queues, connections: Redis[]): Promise<void> {
+  try {
+    await queues.close();
+  } finally {
+    await Promise.all(connections.map((connection) => connection.quit().catch(() => connection.disconnect())));
+  }
+}

@@ -1,8 +1,8 @@
 import { isAccountError } from '@ttc/accounts';
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
 import { type ErrorBody, fromAccountError, GatewayError, GatewayErrors, isGatewayError } from '../errors.js';
 import { renderErrorPage } from '../views/error-page.js';
-import { globalPlugin } from './global.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -75,7 +75,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
 }
 
 /** One error handler and one 404 handler for the whole app, both in the catalogue's shape; never a stack. */
-export const errorHandling: FastifyPluginAsync = globalPlugin(async (app) => {
+export const errorHandling = fastifyPlugin(async (app: FastifyInstance) => {
   app.setErrorHandler((error, request, reply) => {
     const mapped = toGatewayError(error, wantsPage(request));
     if (mapped.statusCode >= 500) {

@@ -1,6 +1,6 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import { globalPlugin } from './global.js';
 
 /** The gateway's Prometheus metrics, on a registry of its own (tests build many apps in one process). */
 export class GatewayMetrics {
@@ -39,12 +39,12 @@ export class GatewayMetrics {
   }
 }
 
-export interface MetricsPluginOptions extends Record<string, unknown> {
+export interface MetricsPluginOptions {
   metrics: GatewayMetrics;
 }
 
 /** Request timing for every route, and `GET /metrics` in Prometheus text format. */
-export const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = globalPlugin(async (app, { metrics }) => {
+export const metricsPlugin = fastifyPlugin(async (app: FastifyInstance, { metrics }: MetricsPluginOptions) => {
   // Label sets are few (routes × methods × statuses): resolving each once keeps observe() off the hot path's profile.
   const children = new Map<string, { observe(value: number): void }>();
   app.addHook('onResponse', (request, reply, done) => {

@@ -1,10 +1,10 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors.js';
-import { globalPlugin } from './global.js';
 
-export interface RateLimitPluginOptions extends Record<string, unknown> {
+export interface RateLimitPluginOptions {
   redis: Redis;
   /** Key prefix in Redis, so that several deployments (or test files) never share counters. */
   nameSpace: string;
@@ -15,7 +15,7 @@ export interface RateLimitPluginOptions extends Record<string, unknown> {
  * `config.rateLimit` and its own budget. The authorize redirect deliberately does not (it must not wait on Redis).
  * When Redis is down the limiter lets requests through: the routes behind it need Redis anyway and fail clearly.
  */
-export const rateLimits: FastifyPluginAsync<RateLimitPluginOptions> = globalPlugin(async (app, opts) => {
+export const rateLimits = fastifyPlugin(async (app: FastifyInstance, opts: RateLimitPluginOptions) => {
   await app.register(rateLimit, {
     global: false,
     redis: opts.redis,

@@ -1,8 +1,8 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
 import helmet, { type HelmetOptions } from 'helmet';
-import { globalPlugin } from './global.js';
 
-export interface SecurityHeadersOptions extends Record<string, unknown> {
+export interface SecurityHeadersOptions {
   /** True when the gateway is served over HTTPS (enables HSTS and upgrade-insecure-requests). */
   https: boolean;
   /** Origins images may come from besides https: (e.g. the http sandbox in development). */
@@ -82,7 +82,7 @@ export function redirectHeaders(headers: Record<string, string>): Record<string,
 }
 
 /** Security headers on every response, errors and 404s included (set before routing can fail). */
-export const securityHeaders: FastifyPluginAsync<SecurityHeadersOptions> = globalPlugin(async (app, opts) => {
+export const securityHeaders = fastifyPlugin(async (app: FastifyInstance, opts: SecurityHeadersOptions) => {
   const headers = computeSecurityHeaders(opts);
   const forRedirects = redirectHeaders(headers);
   app.addHook('onRequest', (request, reply, done) => {
