@@ -30,6 +30,21 @@ interface Proc {
 
 let prefix: string;
 let procs: Proc[] = [];
+/** The test's clock: every simulated process and the sandbox read it, so time moves without sleeping. */
+let offsetMs = 0;
+const now = () => Date.now() + offsetMs;
+
+/** Moves every clock of the test (the account services', the TikTok clients' and the sandbox's) forward. */
+async function advance(ms: number) {
+  offsetMs += ms;
+  await sandbox.control.advanceTime(ms / 1000);
+}
+
+/** Makes the account's delayed refresh job run now, as its timer would at the (moved) due time. */
+async function fireRefreshJob(proc: Proc, accountId: string) {
+  const job = await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
+  if ((await job?.getState()) === 'delayed') await job?.promote().catch(() => undefined);
+}
 
 function makeProc(): Proc {
   const redis = createRedisConnection(redisUrl, 'client', 'lifecycle-worker-test');
@@ -47,8 +62,10 @@ function makeProc(): Proc {
       authUrl: sandbox.authUrl,
       apiUrl: sandbox.url,
       timeoutMs: 3_000,
+      now,
     }),
     lifecycle: { retryBaseMs: 200, retryMaxMs: 2_000 },
+    now,
   });
   const proc: Proc = { deps, queues, connections: [redis, producer] };
   procs.push(proc);
@@ -100,6 +117,7 @@ beforeEach(async () => {
   // Each test its own queues: jobs of earlier tests (whose sandbox tokens were reset) never run here.
   prefix = `test-${randomUUID()}`;
   procs = [];
+  offsetMs = 0;
   await sandbox.control.reset();
 });
 
@@ -114,6 +132,10 @@ afterEach(async () => {
     await proc.queues.close();
     for (const c of proc.connections) c.disconnect();
   }
+  // Each test starts from an empty database: an account left ACTIVE by an earlier test would share its TikTok
+  // account (open id) with the next test's and, rightly, keep the disconnect from revoking at TikTok.
+  await db.prisma.accountEvent.deleteMany();
+  await db.prisma.socialAccount.deleteMany();
 });
 
 describe('token.refresh worker', () => {
@@ -123,11 +145,17 @@ describe('token.refresh worker', () => {
     const { accountId, tokens } = await connectThroughTikTok(proc.deps, sandbox.control, { openId: 'sbx-open-ava' });
     startWorker(proc);
 
-    await waitFor(
-      '4 refreshes',
-      async () => (await eventsOf(accountId)).filter((e) => e.type === 'REFRESHED').length >= 4,
-      25_000,
-    );
+    // Four times: move the clocks to the refresh's due time and let the job's timer fire; no real waiting for expiry.
+    for (let n = 1; n <= 4; n++) {
+      const due = (await proc.deps.readTokenRow(accountId))?.nextRefreshAt?.getTime() ?? now();
+      await advance(Math.max(0, due - now()));
+      await fireRefreshJob(proc, accountId);
+      await waitFor(
+        `refresh ${n}`,
+        async () => (await eventsOf(accountId)).filter((e) => e.type === 'REFRESHED').length >= n,
+        10_000,
+      );
+    }
 
     const calls = await sandbox.control.calls({ endpoint: 'refresh', openId: 'sbx-open-ava' });
     expect(calls.length).toBeGreaterThanOrEqual(4);
@@ -163,22 +191,34 @@ describe('token.refresh worker', () => {
     startWorker(b);
     const reconcilers = [a, b].map((p) => startReconciler({ accounts: p.deps, intervalMs: 500, logger }));
 
-    // Both "processes" also keep asking for a scheduled refresh of every account, as duplicate jobs would.
-    const stopAt = Date.now() + 12_000;
-    const nudges = [a, b].map(async (p) => {
-      while (Date.now() < stopAt) {
-        await Promise.all(accounts.map((acc) => p.deps.refresh(acc.accountId, { reason: 'scheduled' })));
-        await sleep(150);
+    // Three expiries of 5-second tokens, the clocks moved to each due time. Meanwhile both "processes" keep asking
+    // for a scheduled refresh of every account, as duplicate jobs would, and both workers' timers fire.
+    for (let round = 1; round <= 3; round++) {
+      const rows = await Promise.all(accounts.map((acc) => a.deps.readTokenRow(acc.accountId)));
+      const due = Math.max(...rows.map((r) => r?.nextRefreshAt?.getTime() ?? now()));
+      await advance(Math.max(0, due - now()));
+      const nudges = [a, b].map(async (p) => {
+        for (let i = 0; i < 5; i++) {
+          await Promise.all(accounts.map((acc) => p.deps.refresh(acc.accountId, { reason: 'scheduled' })));
+          await Promise.all(accounts.map((acc) => fireRefreshJob(p, acc.accountId)));
+        }
+      });
+      await Promise.all(nudges);
+      for (const acc of accounts) {
+        await waitFor(
+          `round ${round} of ${acc.openId}`,
+          async () => (await eventsOf(acc.accountId)).filter((e) => e.type === 'REFRESHED').length >= round,
+          10_000,
+        );
       }
-    });
-    await Promise.all(nudges);
+    }
     for (const r of reconcilers) await r.stop();
 
     for (const acc of accounts) {
       const calls = await sandbox.control.calls({ endpoint: 'refresh', openId: acc.openId });
       expect(calls.every((c) => c.status === 200 && c.refreshTokenReused !== true)).toBe(true);
       const refreshed = (await eventsOf(acc.accountId)).filter((e) => e.type === 'REFRESHED');
-      // 12 s of 5-second tokens refreshed ~1.25 s before expiry: about 3 refreshes, never two per token.
+      // Three expiries of 5-second tokens refreshed ~1.25 s before expiry: 3 refreshes, never two per token.
       expect(refreshed.length).toBe(calls.length);
       expect(refreshed.length).toBeGreaterThanOrEqual(2);
       expect(refreshed.length).toBeLessThanOrEqual(5);
@@ -269,7 +309,7 @@ describe('reconciler at worker start', () => {
     const report = await reconciler.runNow();
     await reconciler.stop();
 
-    // The database also holds earlier tests' accounts; every ACTIVE one had lost its job, and only those got one.
+    // Every ACTIVE account had lost its job, and only those got one.
     expect(report?.scanned).toBeGreaterThanOrEqual(active.length);
     expect(report?.added).toBe(report?.scanned);
     for (const id of active) {

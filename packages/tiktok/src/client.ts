@@ -42,6 +42,8 @@ export interface TikTokClientOptions {
   apiUrl?: string;
   /** Injectable `fetch` (defaults to the global one, looked up at call time). */
   fetch?: typeof fetch;
+  /** Clock (ms since the epoch) that token expiries are counted from; default `Date.now`. Tests move it. */
+  now?: () => number;
   /** Time budget of every call in milliseconds, default {@link DEFAULT_TIMEOUT_MS}; overridable per call. */
   timeoutMs?: number;
   /** Anti-session-reuse parameters of the authorize URL; every one defaults to on. */
@@ -195,7 +197,7 @@ export function createTikTokClient(options: TikTokClientOptions): TikTokClient {
     process: (response: Response, opts: ProcessOptions) => Promise<T>,
   ): Promise<T> {
     const d = deadline(call);
-    const requestedAt = Date.now();
+    const requestedAt = (options.now ?? Date.now)();
     try {
       const response = await send(d.signal, d.timeoutMs);
       return await abortable(process(response, { requestedAt, secrets, timeoutMs: d.timeoutMs }), d.signal);
