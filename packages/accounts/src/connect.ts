@@ -1,3 +1,4 @@
+import { Prisma } from '@ttc/db';
 import {
   type AccountConnectedPayload,
   accountConnectedPayload,
@@ -6,7 +7,7 @@ import {
 } from '@ttc/queue';
 import type { AccountsContext } from './deps.js';
 import { AccountError, AccountErrorCode } from './errors.js';
-import { flagExpiringRefreshToken } from './refresh.js';
+import { eventsFor } from './refresh.js';
 import { computeNextRefreshAt } from './refresh-jobs.js';
 import { uuidv7 } from './uuid.js';
 
@@ -64,8 +65,16 @@ export async function applyConnection(ctx: AccountsContext, payload: unknown): P
   );
   const now = new Date(ctx.now());
 
-  const result = await ctx.prisma.$transaction(async (tx) => {
-    const upserted = await tx.$queryRaw<UpsertRow[]>`
+  const connectionData = JSON.stringify({
+    connectionId: p.connectionId,
+    connectSessionId: p.connectSessionId,
+    scopes: p.scopes,
+  });
+  // One statement: the upsert, its CONNECTED or RECONNECTED event and, if due, the refresh-token expiry warning,
+  // atomic without a transaction of our own. The conflicting row stays locked until it commits, which serializes
+  // concurrent jobs for the same account.
+  const [applied] = await ctx.prisma.$queryRaw<UpsertRow[]>`
+    WITH upserted AS (
       INSERT INTO social_accounts AS a (
         id, user_id, platform, open_id, union_id, display_name, username, avatar_url, scopes, status,
         access_token_ciphertext, refresh_token_ciphertext, access_token_expires_at, refresh_token_expires_at,
@@ -99,46 +108,49 @@ export async function applyConnection(ctx: AccountsContext, payload: unknown): P
         updated_at = EXCLUDED.updated_at
       WHERE a.tokens_obtained_at < EXCLUDED.tokens_obtained_at
         AND (a.disconnected_at IS NULL OR a.disconnected_at < EXCLUDED.connected_at)
-      RETURNING a.id::text AS id, (a.xmax = 0) AS inserted, a.display_name, a.username, a.status::text AS status,
-        a.next_refresh_at`;
-
-    // No row back: the account exists with newer tokens (or a later disconnect), or this is a replay. It is locked
-    // by the ON CONFLICT above, so what we read now is what a concurrent job for the same account will see next.
-    const row =
-      upserted[0] ??
-      (
-        await tx.$queryRaw<UpsertRow[]>`
-          SELECT id::text AS id, false AS inserted, display_name, username, status::text AS status, next_refresh_at
-          FROM social_accounts
-          WHERE user_id = ${p.userId} AND platform = 'TIKTOK'::"platform" AND open_id = ${p.openId}`
-      )[0];
-    if (!row) {
-      // Unreachable: the INSERT either inserted or found the row and locked it.
-      throw new Error('account row vanished during connection');
-    }
-    const applied = upserted.length > 0;
-
-    const previous = await tx.accountEvent.findFirst({
-      where: { accountId: row.id, data: { path: ['connectionId'], equals: p.connectionId } },
-      select: { type: true },
-    });
-    if (previous) {
-      return { row, outcome: previous.type === 'CONNECTED' ? 'added' : 'reconnected', applied, replay: true } as const;
-    }
-    if (!applied) {
-      return { row, outcome: 'reconnected', applied, replay: false } as const;
-    }
-    await tx.accountEvent.create({
-      data: {
-        createdAt: now,
-        accountId: row.id,
-        type: row.inserted ? 'CONNECTED' : 'RECONNECTED',
-        message: row.inserted ? 'Account connected' : 'Account reconnected',
-        data: { connectionId: p.connectionId, connectSessionId: p.connectSessionId, scopes: p.scopes },
+      RETURNING a.*, (a.xmax = 0) AS inserted
+    ), events AS (${eventsFor(
+      ctx,
+      Prisma.sql`upserted`,
+      {
+        type: Prisma.sql`CASE WHEN s.inserted THEN 'CONNECTED' ELSE 'RECONNECTED' END`,
+        message: Prisma.sql`CASE WHEN s.inserted THEN 'Account connected' ELSE 'Account reconnected' END`,
+        data: Prisma.sql`${connectionData}::jsonb`,
       },
-    });
-    return { row, outcome: row.inserted ? 'added' : 'reconnected', applied, replay: false } as const;
-  });
+      now,
+      true,
+    )})
+    SELECT id::text AS id, inserted, display_name, username, status::text AS status, next_refresh_at
+    FROM upserted`;
+
+  // Not applied: a replay of this connection (its event says what it did), or the account exists with newer tokens
+  // (or a later disconnect), which this older connection must not overwrite.
+  const row =
+    applied ??
+    (
+      await ctx.prisma.$queryRaw<(UpsertRow & { previous: string | null })[]>`
+        SELECT a.id::text AS id, false AS inserted, a.display_name, a.username, a.status::text AS status,
+          a.next_refresh_at, e.type::text AS previous
+        FROM social_accounts a
+        LEFT JOIN LATERAL (
+          SELECT type FROM account_events
+          WHERE account_id = a.id AND data->>'connectionId' = ${p.connectionId}
+          LIMIT 1
+        ) e ON true
+        WHERE a.user_id = ${p.userId} AND a.platform = 'TIKTOK'::"platform" AND a.open_id = ${p.openId}`
+    )[0];
+  if (!row) {
+    // Unreachable: the INSERT either inserted or found the row (and rows are never deleted by a connection).
+    throw new Error('account row vanished during connection');
+  }
+  const previous = 'previous' in row ? (row.previous as string | null) : null;
+  const replay = !applied && previous !== null;
+  const result = {
+    row,
+    applied: applied !== undefined,
+    replay,
+    outcome: (applied ? applied.inserted : previous === 'CONNECTED') ? ('added' as const) : ('reconnected' as const),
+  };
 
   const outcome: ConnectOutcome = {
     connectionId: p.connectionId,
@@ -156,7 +168,6 @@ export async function applyConnection(ctx: AccountsContext, payload: unknown): P
   });
   if ((result.applied || result.replay) && result.row.status === 'ACTIVE' && result.row.next_refresh_at) {
     await ctx.refreshJobs.schedule({ id: result.row.id, nextRefreshAt: result.row.next_refresh_at });
-    await flagExpiringRefreshToken(ctx, result.row.id);
   }
   const log = { connectionId: p.connectionId, accountId: outcome.accountId, outcome: outcome.outcome };
   if (result.replay) {

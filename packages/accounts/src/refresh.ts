@@ -69,9 +69,42 @@ const TOKEN_ROW_COLUMNS = Prisma.raw(
 );
 
 /**
+ * SQL that inserts, for each row of the CTE `source` (columns `id`, `status`, `token_version`,
+ * `refresh_token_expires_at`), the event `first` and, with `warnExpiring`, when the row is ACTIVE and its refresh
+ * token expires within the warning window, a REFRESH_TOKEN_EXPIRING event after it. Only for writes of new tokens:
+ * they have just bumped `token_version`, which the warning is keyed on, so it is never recorded twice.
+ */
+export function eventsFor(
+  ctx: AccountsContext,
+  source: Prisma.Sql,
+  first: { type: Prisma.Sql; message: Prisma.Sql; data: Prisma.Sql },
+  at: Date,
+  warnExpiring: boolean,
+): Prisma.Sql {
+  const warn = warnExpiring
+    ? Prisma.sql`OR (s.status = 'ACTIVE'::"account_status"
+        AND s.refresh_token_expires_at < ${at}::timestamptz
+          + make_interval(secs => ${ctx.settings.refreshTokenWarningSeconds}))`
+    : Prisma.empty;
+  return Prisma.sql`
+    INSERT INTO account_events (account_id, type, message, data, created_at)
+    SELECT s.id, e.type::"account_event_type", e.message, e.data, ${at}
+    FROM ${source} s
+    CROSS JOIN LATERAL (VALUES
+      (1, ${first.type}, ${first.message}, ${first.data}),
+      (2, 'REFRESH_TOKEN_EXPIRING',
+        'The refresh token expires soon: the user will have to connect the account again',
+        jsonb_build_object('tokenVersion', s.token_version, 'refreshTokenExpiresAt', s.refresh_token_expires_at))
+    ) AS e(ord, type, message, data)
+    WHERE e.ord = 1 ${warn}
+    ORDER BY s.id, e.ord`;
+}
+
+/**
  * THE token write of the lifecycle: applies `set` to the row only if it is still ACTIVE at the `tokenVersion` read
- * under the lock (the fence), records `event` with it in the same statement, and returns the written row; null when
- * the row moved on (a reconnect, disconnect or another refresh wrote first) and nothing was written.
+ * under the lock (the fence), records `event` (and the refresh-token expiry warning, if due) in the same statement,
+ * and returns the written row; null when the row moved on (a reconnect, disconnect or another refresh wrote first)
+ * and nothing was written.
  */
 async function writeFenced(
   ctx: AccountsContext,
@@ -85,11 +118,17 @@ async function writeFenced(
       UPDATE social_accounts SET ${set}, updated_at = ${at}
       WHERE id = ${row.id}::uuid AND token_version = ${row.tokenVersion} AND status = 'ACTIVE'::"account_status"
       RETURNING *
-    ), event AS (
-      INSERT INTO account_events (account_id, type, message, data, created_at)
-      SELECT id, ${event.type}::"account_event_type", ${event.message}, ${JSON.stringify(event.data)}::jsonb, ${at}
-      FROM updated
-    )
+    ), events AS (${eventsFor(
+      ctx,
+      Prisma.sql`updated`,
+      {
+        type: Prisma.sql`${event.type}`,
+        message: Prisma.sql`${event.message}`,
+        data: Prisma.sql`${JSON.stringify(event.data)}::jsonb`,
+      },
+      at,
+      event.type === 'REFRESHED',
+    )})
     SELECT ${TOKEN_ROW_COLUMNS} FROM updated`;
   return rows[0] ?? null;
 }
@@ -292,9 +331,6 @@ async function refreshUnderLock(ctx: AccountsContext, row: TokenRow, opts: Refre
     );
     return { outcome: 'lost_race', account: await readTokenRow(ctx, row.id) };
   }
-  await flagExpiringRefreshToken(ctx, row.id).catch((err: unknown) =>
-    ctx.logger?.warn({ err, accountId: row.id }, 'could not check the refresh token expiry'),
-  );
   if (opts.schedule !== false && stored.nextRefreshAt) {
     await ctx.refreshJobs.schedule({ id: stored.id, nextRefreshAt: stored.nextRefreshAt }).catch((err: unknown) =>
       // The reconciler restores the job from nextRefreshAt; the tokens are safe either way.

@@ -1,15 +1,15 @@
 import type { EventEmitter } from 'node:events';
-import { jobIds, QueueNames } from '@ttc/queue';
+import { type ConnectResult, connectResult, jobIds, QueueNames } from '@ttc/queue';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ConnectResult, ConnectSessionStore } from './connect-sessions.js';
+import type { ConnectSessionStore } from './connect-sessions.js';
 
 /**
  * The connect page's wait for the worker, without polling. The worker records a connection's outcome in the connect
  * session (`result:<connectionId>`, where the page reads every result) and then completes the `account.connected`
  * job; BullMQ publishes that in the queue's event stream, which one `QueueEvents` reader per gateway follows with a
- * blocking read. A page waiting for a result listens for its job's `completed` (or `failed`) event and reads the
- * session again when it arrives.
+ * blocking read. A page whose result is still `pending` listens for its job's `completed` event, whose return value
+ * is the outcome.
  *
  * Why this and not a Redis key per outcome polled every 100 ms (the first version) or saving inline in the callback:
  * the job stays the one way connections are stored (the worker's retries and idempotence), the result is written once,
@@ -24,6 +24,8 @@ export class ConnectOutcomeWaiter {
   constructor(private readonly deps: { redis: Redis; prefix: string; sessions: ConnectSessionStore }) {
     // A blocking reader needs its own connection (BullMQ's rule: no retry limit per request on it).
     this.connection = deps.redis.duplicate({ maxRetriesPerRequest: null, connectionName: 'gateway:connect-events' });
+    // Redis trouble is reported by the gateway's main connection and /readyz; this one just reconnects.
+    this.connection.on('error', () => undefined);
     this.events = new QueueEvents(QueueNames.accountConnected, { connection: this.connection, prefix: deps.prefix });
     // Without a listener an 'error' event would crash the process; a lost reader only makes pages wait longer.
     this.events.on('error', () => undefined);
@@ -31,38 +33,42 @@ export class ConnectOutcomeWaiter {
   }
 
   /**
-   * The session's result `resultId` once it is no longer `pending`, or null when `timeoutMs` passes first (the page
-   * then says "Adding…" and reloads itself).
+   * The session's result `resultId` (null when there is none: unknown id, other session, expired), waiting up to
+   * `timeoutMs` while it is `pending`; `waiting` is true when it was still pending then (the page says "Adding…" and
+   * reloads itself). One read of the session; the worker's outcome otherwise comes with the job's `completed` event.
    */
-  async wait(sessionRef: string, resultId: string, timeoutMs: number): Promise<ConnectResult | null> {
+  async settle(
+    sessionRef: string,
+    resultId: string,
+    timeoutMs: number,
+  ): Promise<{ result: ConnectResult | null; waiting: boolean }> {
     const jobId = jobIds.accountConnected(resultId);
-    const read = async () => {
-      const result = await this.deps.sessions.readResult(sessionRef, resultId);
-      return result && result.kind !== 'pending' ? result : null;
-    };
-    return new Promise<ConnectResult | null>((resolve) => {
-      let settled = false;
-      const finish = (result: ConnectResult | null) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        this.jobEvents.off(`completed:${jobId}`, onEvent);
-        this.jobEvents.off(`failed:${jobId}`, onEvent);
-        resolve(result);
-      };
-      const onEvent = () => void read().then(finish, () => finish(null));
-      const timer = setTimeout(() => finish(null), timeoutMs);
-      // Listen first, then look: an outcome written before the listener was added is found by this read, and one
-      // written after it comes with an event the listener gets.
-      this.jobEvents.on(`completed:${jobId}`, onEvent);
-      this.jobEvents.on(`failed:${jobId}`, onEvent);
-      read().then(
-        (result) => {
-          if (result) finish(result);
-        },
-        () => finish(null),
-      );
+    const completed = `completed:${jobId}`;
+    const failed = `failed:${jobId}`;
+    let onCompleted: (event: { returnvalue?: unknown }) => void = () => undefined;
+    let onFailed: () => void = () => undefined;
+    const finished = new Promise<ConnectResult | null>((resolve) => {
+      onCompleted = (event) => resolve(outcomeOf(event.returnvalue));
+      onFailed = () => resolve(null);
     });
+    // Listen first, then read: an outcome recorded before the listener was added is found by the read, and one
+    // recorded after it comes with an event the listener gets.
+    this.jobEvents.on(completed, onCompleted);
+    this.jobEvents.on(failed, onFailed);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const stored = await this.deps.sessions.readResult(sessionRef, resultId);
+      if (stored?.kind !== 'pending') return { result: stored, waiting: false };
+      const timedOut = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), timeoutMs);
+      });
+      const outcome = await Promise.race([finished, timedOut]);
+      return outcome ? { result: outcome, waiting: false } : { result: stored, waiting: true };
+    } finally {
+      clearTimeout(timer);
+      this.jobEvents.off(completed, onCompleted);
+      this.jobEvents.off(failed, onFailed);
+    }
   }
 
   /** Stops the reader. Bounded: BullMQ's close waits for a connection that may never come (Redis down). */
@@ -77,4 +83,10 @@ export class ConnectOutcomeWaiter {
     clearTimeout(timer);
     this.connection.disconnect();
   }
+}
+
+/** The `done` result carried by an `account.connected` job's return value (the worker's `ConnectOutcome`), if any. */
+function outcomeOf(returnvalue: unknown): ConnectResult | null {
+  const parsed = connectResult.safeParse({ kind: 'done', ...(returnvalue as object) });
+  return parsed.success ? parsed.data : null;
 }

@@ -43,16 +43,9 @@ async function resolveResult(
   resultId: string | undefined,
 ): Promise<{ banner?: Banner; waiting: boolean }> {
   if (resultId === undefined || !isUuid(resultId)) return { waiting: false };
-  const result = await ctx.sessions.readResult(sessionRef, resultId);
-  if (result === null) return { waiting: false };
-  if (result.kind === 'pending') {
-    // The worker records the outcome here, in the session; wait for it (woken by the job's event, no polling).
-    const outcome = await ctx.connectOutcomes.wait(sessionRef, resultId, ctx.config.connectOutcomeWaitMs);
-    return outcome === null
-      ? { banner: bannerFor(result), waiting: true }
-      : { banner: bannerFor(outcome), waiting: false };
-  }
-  return { banner: bannerFor(result), waiting: false };
+  // A pending result is waited for (the worker's job event brings the outcome; no polling).
+  const { result, waiting } = await ctx.connectOutcomes.settle(sessionRef, resultId, ctx.config.connectOutcomeWaitMs);
+  return result === null ? { waiting: false } : { banner: bannerFor(result), waiting };
 }
 
 // A result id that is not one string (`?result=a&result=b`) is ignored like an unknown one: the page still shows.
