@@ -1,4 +1,4 @@
-import type { AccountConnectedPayload, AccountRevokePayload } from '@ttc/queue';
+import type { AccountRevokePayload } from '@ttc/queue';
 import { applyConnection, type ConnectOutcome } from './connect.js';
 import type { AccountsContext, AccountsOptions, TokenLifecycleSettings } from './deps.js';
 import { resolveLifecycleSettings } from './deps.js';
@@ -36,9 +36,9 @@ export interface Accounts {
 
   /**
    * Stores a connection (adds the account, or updates the same one), idempotent per `connectionId`; validates the
-   * `account.connected` payload first (`ACCOUNT_INVALID_PAYLOAD`).
+   * `account.connected` payload (`AccountConnectedPayload`) first: `ACCOUNT_INVALID_PAYLOAD` when it does not match.
    */
-  applyConnection(payload: AccountConnectedPayload | unknown): Promise<ConnectOutcome>;
+  applyConnection(payload: unknown): Promise<ConnectOutcome>;
   /** Disconnects an account: tokens wiped, refresh cancelled, revoke at TikTok queued (or skipped, with why). */
   disconnect(p: {
     accountId: string;
