@@ -283,6 +283,37 @@ describe('token.refresh worker', () => {
   });
 });
 
+describe('refresh now', () => {
+  it('a "refresh now" that arrives while a scheduled run is refreshing runs again as soon as that run ends', async () => {
+    const proc = makeProc();
+    const { accountId } = await connectThroughTikTok(proc.deps, sandbox.control, { openId: 'sbx-open-ava' });
+    await sandbox.control.injectFailure({ endpoint: 'refresh', kind: 'latency', latencyMs: 800 });
+    startWorker(proc);
+    // The scheduled run comes due (clocks moved) and starts refreshing, slowly.
+    const due = (await proc.deps.readTokenRow(accountId))?.nextRefreshAt?.getTime() ?? now();
+    await advance(Math.max(0, due - now()));
+    await fireRefreshJob(proc, accountId);
+    await waitFor('the scheduled run to be running', async () => {
+      const job = await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
+      return (await job?.getState()) === 'active';
+    });
+
+    expect(await proc.deps.refreshJobs.requestNow(accountId)).toBe('pending');
+
+    await waitFor(
+      'the requested refresh',
+      async () => (await eventsOf(accountId)).filter((e) => e.type === 'REFRESHED').length >= 2,
+    );
+    const refreshed = (await eventsOf(accountId)).filter((e) => e.type === 'REFRESHED');
+    expect(refreshed.map((e) => (e.data as { reason: string }).reason)).toEqual(['scheduled', 'manual']);
+    // Back to its small scheduled payload afterwards.
+    await waitFor('the job back on schedule', async () => {
+      const job = await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
+      return (await job?.getState()) === 'delayed' && Object.keys(job?.data ?? {}).length === 1;
+    });
+  });
+});
+
 describe('reconciler at worker start', () => {
   it('after all of the queue keys are gone, restores a refresh job for every active account and none for others', async () => {
     const proc = makeProc();

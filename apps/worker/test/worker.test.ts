@@ -182,6 +182,22 @@ describe('account.connected worker', () => {
     expect(await db.prisma.socialAccount.count({ where: { userId: payload.userId } })).toBe(0);
     await job?.remove();
   });
+
+  it('tells the connect page when a connection fails for good, instead of leaving it on "Adding…"', async () => {
+    const built = await startWorker();
+    const { payload } = makeTestConnection(keyring);
+    await redis.hset(connectSessionKey(prefix, payload.connectSessionId), { userId: payload.userId });
+    await redis.expire(connectSessionKey(prefix, payload.connectSessionId), 600);
+    const bad = { ...payload, scopes: 'not-a-list' };
+    const jobId = `bad-${randomUUID()}`;
+    const done = settled(built, jobId);
+    await queues.accountConnected.add(QueueNames.accountConnected, bad as never, { jobId });
+    expect((await done).state).toBe('failed');
+
+    const result = await readConnectResult(redis, prefix, payload.connectSessionId, payload.connectionId);
+    expect(result).toMatchObject({ kind: 'failed', reason: expect.stringContaining('could not save') });
+    await (await queues.accountConnected.getJob(jobId))?.remove();
+  });
 });
 
 describe('graceful close', () => {

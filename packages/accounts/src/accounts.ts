@@ -1,5 +1,5 @@
 import type { AccountRevokePayload } from '@ttc/queue';
-import { applyConnection, type ConnectOutcome } from './connect.js';
+import { applyConnection, type ConnectOutcome, recordConnectionFailed } from './connect.js';
 import type { AccountsContext, AccountsOptions, TokenLifecycleSettings } from './deps.js';
 import { resolveLifecycleSettings } from './deps.js';
 import { type DisconnectActor, disconnectAccount } from './disconnect.js';
@@ -39,6 +39,11 @@ export interface Accounts {
    * `account.connected` payload (`AccountConnectedPayload`) first: `ACCOUNT_INVALID_PAYLOAD` when it does not match.
    */
   applyConnection(payload: unknown): Promise<ConnectOutcome>;
+  /**
+   * Tells the user's connect page that a connection could not be stored (its job failed for good), so the page says
+   * so instead of "Adding…". Best effort: nothing is recorded for a payload without the session and connection ids.
+   */
+  recordConnectionFailed(payload: unknown): Promise<void>;
   /** Disconnects an account: tokens wiped, refresh cancelled, revoke at TikTok queued (or skipped, with why). */
   disconnect(p: {
     accountId: string;
@@ -77,6 +82,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
     now,
     refreshJobs,
     applyConnection: (payload) => applyConnection(ctx, payload),
+    recordConnectionFailed: (payload) => recordConnectionFailed(ctx, payload),
     disconnect: (p) => disconnectAccount(ctx, p),
     get: (accountId) => getAccount(ctx, accountId),
     listUserAccounts: (userId, opts) => listUserAccounts(ctx, userId, opts),

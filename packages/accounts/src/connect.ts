@@ -179,3 +179,13 @@ export async function applyConnection(ctx: AccountsContext, payload: unknown): P
   }
   return outcome;
 }
+
+/** See `Accounts.recordConnectionFailed`. */
+export async function recordConnectionFailed(ctx: AccountsContext, payload: unknown): Promise<void> {
+  const { connectSessionId, connectionId } = (payload ?? {}) as Record<string, unknown>;
+  if (typeof connectSessionId !== 'string' || typeof connectionId !== 'string') return;
+  await recordConnectResult(ctx.redis, ctx.queuePrefix, connectSessionId, connectionId, {
+    kind: 'failed',
+    reason: 'We could not save your account. Please try again in a moment.',
+  });
+}

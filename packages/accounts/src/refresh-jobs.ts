@@ -87,12 +87,17 @@ export interface RefreshJobs {
   ensure(accounts: readonly { id: string; nextRefreshAt: Date }[]): Promise<BulkScheduleReport>;
   /**
    * "Refresh now" (the admin's): the job is marked `manual` (the processor then refreshes even when not due) and
-   * made to run at once: promoted when delayed, retried when failed, added when missing; a waiting or running job is
-   * left alone, it is about to run.
+   * made to run at once: promoted when delayed, retried when failed, added when missing. A waiting job keeps its
+   * place; a running scheduled one runs again as soon as it ends (see {@link RefreshJobs.manualRequested}).
    */
   requestNow(accountId: string): Promise<RefreshNowResult>;
   /** Removes the job. A running job cannot be removed; it ends itself when it sees the account inactive. */
   cancel(accountId: string): Promise<boolean>;
+  /**
+   * Whether the job's stored data asks for a manual refresh. The processor checks it at the end of a scheduled run:
+   * a `requestNow` that arrived while the job was running could not promote it, so the job runs again at once.
+   */
+  manualRequested(accountId: string): Promise<boolean>;
 }
 
 // One call per page: is each job there, and is it a failed one (which is replaced)?
@@ -220,13 +225,16 @@ export function createRefreshJobs(ctx: Pick<AccountsContext, 'queues' | 'redis' 
           }
           if (state === 'failed') {
             await job.updateData(manual);
-            await job.retry('failed');
+            // A fresh set of attempts: the old ones were spent on whatever made it fail.
+            await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
             return 'retried';
           }
           if (state === 'completed' || state === 'unknown') {
             await job.remove();
             continue;
           }
+          // Waiting: it runs as a manual refresh. Running: a scheduled run that finds the flag runs again at once.
+          await job.updateData(manual);
           return 'pending';
         } catch {
           // The job changed state between the read and the action (the worker picked it up, say): look again.
@@ -237,6 +245,15 @@ export function createRefreshJobs(ctx: Pick<AccountsContext, 'queues' | 'redis' 
 
     async cancel(accountId) {
       return (await queue.remove(jobIds.tokenRefresh(accountId))) === 1;
+    },
+
+    async manualRequested(accountId) {
+      const raw = await ctx.redis.hget(queue.toKey(jobIds.tokenRefresh(accountId)), 'data');
+      try {
+        return raw !== null && (JSON.parse(raw) as { reason?: unknown }).reason === 'manual';
+      } catch {
+        return false;
+      }
     },
   };
 }

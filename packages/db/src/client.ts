@@ -22,6 +22,9 @@ export function createPrismaClient(databaseUrl: string, options: CreatePrismaCli
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
+    // node-postgres sends a JS Date as a time without zone, which Postgres reads in the session's time zone: on a
+    // server not set to UTC every Date parameter would land hours off. Sessions are pinned to UTC.
+    options: '-c TimeZone=UTC',
   });
   return new PrismaClient({ adapter, log: options.log ?? [] });
 }

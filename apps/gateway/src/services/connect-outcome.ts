@@ -30,6 +30,8 @@ export class ConnectOutcomeWaiter {
     // Without a listener an 'error' event would crash the process; a lost reader only makes pages wait longer.
     this.events.on('error', () => undefined);
     this.jobEvents = this.events as unknown as EventEmitter;
+    // Listeners are per job id and removed when their page answers; several tabs on one result are fine.
+    this.jobEvents.setMaxListeners(0);
   }
 
   /**
@@ -49,7 +51,12 @@ export class ConnectOutcomeWaiter {
     let onFailed: () => void = () => undefined;
     const finished = new Promise<ConnectResult | null>((resolve) => {
       onCompleted = (event) => resolve(outcomeOf(event.returnvalue));
-      onFailed = () => resolve(null);
+      // Failed for good: the worker recorded a `failed` result in the session before giving up.
+      onFailed = () =>
+        void this.deps.sessions.readResult(sessionRef, resultId).then(
+          (result) => resolve(result?.kind === 'pending' ? null : result),
+          () => resolve(null),
+        );
     });
     // Listen first, then read: an outcome recorded before the listener was added is found by the read, and one
     // recorded after it comes with an event the listener gets.

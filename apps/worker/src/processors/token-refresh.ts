@@ -32,13 +32,23 @@ export function tokenRefreshProcessor(
     const { accountId, reason } = parsed.data;
     if (!isUuid(accountId)) throw new UnrecoverableError('token.refresh payload is invalid: accountId (not a UUID)');
 
-    const result = await accounts.refresh(accountId, { reason, force: reason === 'manual', schedule: false });
+    const manual = reason === 'manual';
+    const result = await accounts.refresh(accountId, { reason, force: manual, schedule: false });
     metrics?.refreshOutcomes.inc({ result: result.outcome, reason });
 
-    const next = accounts.refreshJobs.nextRunAt(result.account, result.retryAt);
+    let next = accounts.refreshJobs.nextRunAt(result.account, result.retryAt);
+    // Ending: but a reconnect may have committed while this run read the old row, and its scheduling left this
+    // running job alone ("it reschedules itself"): look at the row once more before giving the account up.
+    next ??= accounts.refreshJobs.nextRunAt(await accounts.readTokenRow(accountId));
     if (!next || !token) return { outcome: result.outcome, nextRunAt: null };
-    // Back to the small scheduled payload: a manual job would otherwise force every later run too.
-    if (Object.keys(job.data as object).length !== 1) await job.updateData({ accountId });
+    // A "refresh now" that arrived during a scheduled run could not promote the running job: run again at once.
+    const requestedMeanwhile = !manual && (await accounts.refreshJobs.manualRequested(accountId));
+    if (requestedMeanwhile) {
+      next = new Date(accounts.now());
+    } else if (Object.keys(job.data as object).length !== 1) {
+      // Back to the small scheduled payload: a manual job would otherwise force every later run too.
+      await job.updateData({ accountId });
+    }
     await job.moveToDelayed(Date.now() + accounts.refreshJobs.delayUntil(next), token);
     throw new RefreshRescheduled(result.outcome, next);
   };
