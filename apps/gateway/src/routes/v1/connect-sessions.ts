@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RouteOptions } from '../../context.js';
-import { GatewayError } from '../../errors.js';
+import { errorResponses, GatewayError } from '../../errors.js';
 import { apiKeyAuth } from '../../plugins/api-key-auth.js';
 import { createConnectSession, hasControlCharacters } from '../../services/create-session.js';
 
@@ -30,6 +30,14 @@ const body = z.object(
   { error: 'The body must be a JSON object { "userId", "returnTo" }.' },
 );
 
+const created = z
+  .object({
+    id: z.string().meta({ description: 'The session id (`cs_…`): a bearer secret, part of `url`.' }),
+    url: z.url().meta({ description: "The one-time link to send the user's browser to." }),
+    expiresAt: z.iso.datetime().meta({ description: 'When the link stops working (CONNECT_SESSION_TTL_SECONDS).' }),
+  })
+  .meta({ description: "The connect session: send the user's browser to `url`" });
+
 /** Fastify also parses text/plain and forms; this API speaks JSON only, and says so before judging the body. */
 async function requireJson(request: FastifyRequest): Promise<void> {
   const type = request.headers['content-type'] ?? '';
@@ -43,7 +51,13 @@ export const connectSessionsRoutes: FastifyPluginAsyncZod<RouteOptions> = async 
   app.post(
     '/v1/connect-sessions',
     {
-      schema: { body },
+      schema: {
+        summary: 'Create a connect session',
+        description:
+          'A one-time, short-lived link to the hosted connect page for one of your users. `returnTo` must be an absolute http(s) URL under one of ALLOWED_RETURN_ORIGINS; `userId` is 1–255 characters of valid Unicode without control characters.',
+        body,
+        response: { 201: created, ...errorResponses(400, 401, 413, 415, 429, 500) },
+      },
       bodyLimit: 16 * 1024,
       // onRequest: an unauthenticated caller is refused before its body is even read.
       onRequest: apiKeyAuth(ctx.config.gatewayApiKeys),
