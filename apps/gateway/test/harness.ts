@@ -14,7 +14,7 @@ import { type SandboxHandle, startSandbox } from '@ttc/tiktok-sandbox';
 import { Worker } from 'bullmq';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Redis } from 'ioredis';
-import { buildGateway, gatewayLoggerOptions } from '../src/app.js';
+import { buildGateway, type GatewayDeps, gatewayLoggerOptions } from '../src/app.js';
 
 export const API_KEY = `gw_test_${'k'.repeat(32)}`;
 export const RETURN_TO = 'https://app.example.com/settings/tiktok';
@@ -29,6 +29,8 @@ export interface HarnessOptions {
    * TikTok's sandbox stays on 127.0.0.1: two sites, so cookies are as cross-site as with TikTok.
    */
   listen?: boolean;
+  /** Passed to `buildGateway`: sees every route as it registers. */
+  onRoute?: GatewayDeps['onRoute'];
 }
 
 export interface Harness {
@@ -172,6 +174,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         }
       : false,
     now: () => Date.now() + offset,
+    ...(options.onRoute ? { onRoute: options.onRoute } : {}),
   });
   await app.ready();
   if (options.listen) await app.listen({ port, host: '127.0.0.1' });
