@@ -201,7 +201,15 @@ export const openApi = fastifyPlugin(async (app: FastifyInstance, opts: OpenApiO
     staticCSP: referencePageCsp(opts),
     // Never a third-party validator badge (it would load an image from validator.swagger.io).
     validatorUrl: false,
-    uiConfig: { deepLinking: true, docExpansion: 'list', defaultModelsExpandDepth: 0, tryItOutEnabled: false },
+    uiConfig: {
+      // Without Swagger UI's top bar: its "Explore" box (load any URL) is no use here, and its logo is an inline SVG
+      // carrying a <style> element, which the CSP refuses.
+      layout: 'BaseLayout',
+      deepLinking: true,
+      docExpansion: 'list',
+      defaultModelsExpandDepth: 0,
+      tryItOutEnabled: false,
+    },
     theme: { title: `${pkg.name} API reference` },
   });
 });

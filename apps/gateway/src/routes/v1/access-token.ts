@@ -19,10 +19,15 @@ const querystring = z.object({
 
 const accessToken = z
   .object({
-    accessToken: z.string().meta({ description: 'A TikTok access token, valid for at least `minValidity` seconds.' }),
-    expiresAt: z.iso.datetime(),
-    openId: z.string().meta({ description: "The TikTok account's open_id." }),
-    scopes: z.array(z.string()).meta({ description: 'The scopes the user granted.' }),
+    accessToken: z.string().meta({
+      description: 'A TikTok access token, valid for at least `minValidity` seconds.',
+      examples: ['act.example…'],
+    }),
+    expiresAt: z.iso.datetime().meta({ examples: ['2026-01-31T12:15:00.000Z'] }),
+    openId: z.string().meta({ description: "The TikTok account's open_id.", examples: ['-000abc…'] }),
+    scopes: z
+      .array(z.string())
+      .meta({ description: 'The scopes the user granted.', examples: [['user.info.basic', 'video.list']] }),
   })
   .meta({ description: 'A valid access token (refreshed first when it was about to expire)' });
 

@@ -24,17 +24,29 @@ const body = z.object(
       .refine((v) => !hasControlCharacters(v), 'userId must not contain control characters')
       // A lone surrogate cannot be stored: Redis and Postgres receive UTF-8, where every one becomes U+FFFD, so two
       // different user ids would end up as one user, sharing each other's TikTok accounts.
-      .refine((v) => !LONE_SURROGATE.test(v), 'userId must be valid Unicode text'),
-    returnTo: stringField('returnTo'),
+      .refine((v) => !LONE_SURROGATE.test(v), 'userId must be valid Unicode text')
+      .meta({ description: "Your user's id (opaque to the gateway).", examples: ['user-42'] }),
+    returnTo: stringField('returnTo').meta({
+      description: 'Where "Done" sends the user back to: under one of ALLOWED_RETURN_ORIGINS.',
+      examples: ['https://app.example.com/settings/tiktok'],
+    }),
   },
   { error: 'The body must be a JSON object { "userId", "returnTo" }.' },
 );
 
 const created = z
   .object({
-    id: z.string().meta({ description: 'The session id (`cs_…`): a bearer secret, part of `url`.' }),
-    url: z.url().meta({ description: "The one-time link to send the user's browser to." }),
-    expiresAt: z.iso.datetime().meta({ description: 'When the link stops working (CONNECT_SESSION_TTL_SECONDS).' }),
+    id: z
+      .string()
+      .meta({ description: 'The session id (`cs_…`): a bearer secret, part of `url`.', examples: ['cs_3q2…'] }),
+    url: z.url().meta({
+      description: "The one-time link to send the user's browser to.",
+      examples: ['https://connect.example.com/connect/cs_3q2…'],
+    }),
+    expiresAt: z.iso.datetime().meta({
+      description: 'When the link stops working (CONNECT_SESSION_TTL_SECONDS).',
+      examples: ['2026-01-31T12:15:00.000Z'],
+    }),
   })
   .meta({ description: "The connect session: send the user's browser to `url`" });
 
