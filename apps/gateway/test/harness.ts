@@ -294,3 +294,37 @@ export function text(body: string): string {
     .replace(/&amp;/g, '&')
     .replace(/\s+/g, ' ');
 }
+
+/** A second gateway on the harness's database whose Redis does not answer; closing it closes its clients. */
+export async function gatewayWithDeadRedis(h: Harness): Promise<FastifyInstance> {
+  const config = loadConfig({
+    service: 'gateway',
+    devSecretsFile: join(tmpdir(), `ttc-gw-dead-redis-${randomBytes(4).toString('hex')}.json`),
+    env: {
+      NODE_ENV: 'test',
+      QUEUE_PREFIX: `gwt-dead-redis-${randomBytes(3).toString('hex')}`,
+      TOKEN_ENCRYPTION_KEYS: h.config.tokenEncryptionKeys,
+    },
+  });
+  const deadRedis = createRedisConnection('redis://127.0.0.1:1', 'client', 'dead');
+  deadRedis.on('error', () => undefined);
+  const producer = createRedisConnection('redis://127.0.0.1:1', 'producer', 'dead');
+  producer.on('error', () => undefined);
+  const queues = createQueues({ connection: producer, prefix: config.queuePrefix });
+  for (const queue of queues.all()) queue.on('error', () => undefined);
+  const app = await buildGateway({
+    config,
+    prisma: h.db.prisma,
+    redis: deadRedis,
+    queues,
+    tiktok: createTikTokClient({ clientKey: 'k', clientSecret: 's' }),
+    keyring: parseKeyring(config.tokenEncryptionKeys),
+    logger: false,
+  });
+  app.addHook('onClose', async () => {
+    await queues.close().catch(() => undefined);
+    deadRedis.disconnect();
+    producer.disconnect();
+  });
+  return app;
+}

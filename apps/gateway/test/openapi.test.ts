@@ -1,21 +1,21 @@
 // The OpenAPI document is the contract upstream apps code against: every route the gateway serves must be in it, and
 // every answer the gateway gives must be one the document allows. Routes are taken from Fastify as they register,
 // not from a list, so a route added later without documentation fails here.
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '@ttc/config';
-import { parseKeyring } from '@ttc/crypto';
-import { createQueues, createRedisConnection } from '@ttc/queue';
-import { createTikTokClient } from '@ttc/tiktok';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import type { FastifyInstance, LightMyRequestResponse, RouteOptions } from 'fastify';
+import type { LightMyRequestResponse, RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway } from '../src/app.js';
 import { OPENAPI_PATH, REFERENCE_PATH } from '../src/plugins/openapi.js';
 import { STYLESHEET_PATH } from '../src/views/styles.js';
-import { API_KEY, authorizeParams, type Browser, type Harness, RETURN_TO, startHarness } from './harness.js';
+import {
+  API_KEY,
+  authorizeParams,
+  type Browser,
+  gatewayWithDeadRedis,
+  type Harness,
+  RETURN_TO,
+  startHarness,
+} from './harness.js';
 
 interface Operation {
   summary?: string;
@@ -204,7 +204,7 @@ describe('real responses validate against the document', () => {
   });
 
   it('readiness with Redis unreachable (503)', async () => {
-    const app = await gatewayWithDeadRedis();
+    const app = await gatewayWithDeadRedis(h);
     try {
       const res = await app.inject('/readyz');
       expect(res.statusCode).toBe(503);
@@ -297,37 +297,3 @@ describe('real responses validate against the document', () => {
     }
   });
 });
-
-/** A gateway whose Redis does not answer (readiness says which). */
-async function gatewayWithDeadRedis(): Promise<FastifyInstance> {
-  const config = loadConfig({
-    service: 'gateway',
-    devSecretsFile: join(tmpdir(), `ttc-gw-openapi-${randomBytes(4).toString('hex')}.json`),
-    env: {
-      NODE_ENV: 'test',
-      QUEUE_PREFIX: `gwt-openapi-${randomBytes(3).toString('hex')}`,
-      TOKEN_ENCRYPTION_KEYS: h.config.tokenEncryptionKeys,
-    },
-  });
-  const deadRedis = createRedisConnection('redis://127.0.0.1:1', 'client', 'dead');
-  deadRedis.on('error', () => undefined);
-  const producer = createRedisConnection('redis://127.0.0.1:1', 'producer', 'dead');
-  producer.on('error', () => undefined);
-  const queues = createQueues({ connection: producer, prefix: config.queuePrefix });
-  for (const queue of queues.all()) queue.on('error', () => undefined);
-  const app = await buildGateway({
-    config,
-    prisma: h.db.prisma,
-    redis: deadRedis,
-    queues,
-    tiktok: createTikTokClient({ clientKey: 'k', clientSecret: 's' }),
-    keyring: parseKeyring(config.tokenEncryptionKeys),
-    logger: false,
-  });
-  app.addHook('onClose', async () => {
-    await queues.close().catch(() => undefined);
-    deadRedis.disconnect();
-    producer.disconnect();
-  });
-  return app;
-}
