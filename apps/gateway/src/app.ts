@@ -5,7 +5,12 @@ import type { Keyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
 import type { Queues } from '@ttc/queue';
 import type { TikTokClient } from '@ttc/tiktok';
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyRequest,
+  type RouteOptions as FastifyRouteOptions,
+  type FastifyServerOptions,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { GatewayContext, RouteOptions } from './context.js';
@@ -14,6 +19,7 @@ import { cookies } from './plugins/cookies.js';
 import { errorHandling, sendError, toGatewayError } from './plugins/error-handler.js';
 import { GatewayLogController } from './plugins/log-controller.js';
 import { GatewayMetrics, metricsPlugin } from './plugins/metrics.js';
+import { openApi } from './plugins/openapi.js';
 import { rateLimits } from './plugins/rate-limit.js';
 import { computeSecurityHeaders, type SecurityHeadersOptions, securityHeaders } from './plugins/security-headers.js';
 import { callbackRoutes } from './routes/auth/tiktok/callback.js';
@@ -46,6 +52,8 @@ export interface GatewayDeps {
   now?: () => number;
   /** Passed to Fastify: set when the gateway runs behind a proxy, so rate limits see client addresses. */
   trustProxy?: FastifyServerOptions['trustProxy'];
+  /** Sees every route as it is registered (the OpenAPI test lists them to find any the document misses). */
+  onRoute?: (route: FastifyRouteOptions) => void;
 }
 
 /** Query strings and one-time link ids never reach the logs: they carry codes, states and session secrets. */
@@ -79,7 +87,8 @@ export function gatewayLoggerOptions(config: AppConfig): FastifyServerOptions['l
 
 /**
  * Builds the gateway (not listening). Plugins load in a fixed order: error handling and security headers first so
- * they cover everything, then cookies, body parsing, metrics and rate limits, then the routes.
+ * they cover everything, the OpenAPI document (it collects the routes as they register), then cookies, body parsing,
+ * metrics and rate limits, then the routes.
  */
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const { config } = deps;
@@ -152,8 +161,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     now,
   };
 
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   await app.register(errorHandling);
   await app.register(securityHeaders, headerOptions);
+  // Before any route: the document is generated from the routes' schemas as they register.
+  await app.register(openApi, { publicUrl: config.publicGatewayUrl, https });
   await app.register(cookies);
   await app.register(formbody, { bodyLimit: 4096 });
   await app.register(metricsPlugin, { metrics });

@@ -1,4 +1,5 @@
 import type { AccountError, AccountErrorCode } from '@ttc/accounts';
+import { z } from 'zod';
 
 /**
  * Every error the gateway answers with, in one catalogue: a stable code upstream apps and tests can branch on,
@@ -147,9 +148,24 @@ export function isGatewayError(error: unknown, code?: GatewayErrorCode): error i
   return error instanceof GatewayError && (code === undefined || error.code === code);
 }
 
-/** The JSON error body every API error uses. */
-export interface ErrorBody {
-  error: { code: GatewayErrorCode; message: string };
+/**
+ * The JSON error body every API error uses, as routes declare it in `schema.response` (through
+ * {@link errorResponses}): one schema, so one `Error` component in `/openapi.json`.
+ */
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(GatewayErrors) as [GatewayErrorCode, ...GatewayErrorCode[]]),
+      message: z.string(),
+    }),
+  })
+  .meta({ id: 'Error', description: 'An error: a stable `GW_…` code to branch on and a message for people.' });
+
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/** `schema.response` entries for the error statuses a JSON route answers with: `{ 401: errorBodySchema, … }`. */
+export function errorResponses<const S extends number>(...statuses: S[]): Record<S, typeof errorBodySchema> {
+  return Object.fromEntries(statuses.map((status) => [status, errorBodySchema])) as Record<S, typeof errorBodySchema>;
 }
 
 /**

@@ -14,7 +14,7 @@ import { type SandboxHandle, startSandbox } from '@ttc/tiktok-sandbox';
 import { Worker } from 'bullmq';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Redis } from 'ioredis';
-import { buildGateway, gatewayLoggerOptions } from '../src/app.js';
+import { buildGateway, type GatewayDeps, gatewayLoggerOptions } from '../src/app.js';
 
 export const API_KEY = `gw_test_${'k'.repeat(32)}`;
 export const RETURN_TO = 'https://app.example.com/settings/tiktok';
@@ -29,6 +29,8 @@ export interface HarnessOptions {
    * TikTok's sandbox stays on 127.0.0.1: two sites, so cookies are as cross-site as with TikTok.
    */
   listen?: boolean;
+  /** Passed to `buildGateway`: sees every route as it registers. */
+  onRoute?: GatewayDeps['onRoute'];
 }
 
 export interface Harness {
@@ -172,6 +174,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         }
       : false,
     now: () => Date.now() + offset,
+    ...(options.onRoute ? { onRoute: options.onRoute } : {}),
   });
   await app.ready();
   if (options.listen) await app.listen({ port, host: '127.0.0.1' });
@@ -290,4 +293,38 @@ export function text(body: string): string {
     .replace(/&quot;/g, '"')
     .replace(/&amp;/g, '&')
     .replace(/\s+/g, ' ');
+}
+
+/** A second gateway on the harness's database whose Redis does not answer; closing it closes its clients. */
+export async function gatewayWithDeadRedis(h: Harness): Promise<FastifyInstance> {
+  const config = loadConfig({
+    service: 'gateway',
+    devSecretsFile: join(tmpdir(), `ttc-gw-dead-redis-${randomBytes(4).toString('hex')}.json`),
+    env: {
+      NODE_ENV: 'test',
+      QUEUE_PREFIX: `gwt-dead-redis-${randomBytes(3).toString('hex')}`,
+      TOKEN_ENCRYPTION_KEYS: h.config.tokenEncryptionKeys,
+    },
+  });
+  const deadRedis = createRedisConnection('redis://127.0.0.1:1', 'client', 'dead');
+  deadRedis.on('error', () => undefined);
+  const producer = createRedisConnection('redis://127.0.0.1:1', 'producer', 'dead');
+  producer.on('error', () => undefined);
+  const queues = createQueues({ connection: producer, prefix: config.queuePrefix });
+  for (const queue of queues.all()) queue.on('error', () => undefined);
+  const app = await buildGateway({
+    config,
+    prisma: h.db.prisma,
+    redis: deadRedis,
+    queues,
+    tiktok: createTikTokClient({ clientKey: 'k', clientSecret: 's' }),
+    keyring: parseKeyring(config.tokenEncryptionKeys),
+    logger: false,
+  });
+  app.addHook('onClose', async () => {
+    await queues.close().catch(() => undefined);
+    deadRedis.disconnect();
+    producer.disconnect();
+  });
+  return app;
 }

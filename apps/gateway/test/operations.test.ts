@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@ttc/config';
 import { parseKeyring } from '@ttc/crypto';
-import { createQueues, createRedisConnection } from '@ttc/queue';
 import { createTikTokClient } from '@ttc/tiktok';
 import { SANDBOX_USERS } from '@ttc/tiktok-sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway } from '../src/app.js';
-import { API_KEY, authorizeParams, type Harness, startHarness } from './harness.js';
+import { API_KEY, authorizeParams, gatewayWithDeadRedis, type Harness, startHarness } from './harness.js';
 
 let h: Harness;
 const logLines: string[] = [];
@@ -61,30 +60,7 @@ describe('logging', () => {
 
 describe('readiness', () => {
   it('answers 503 naming Redis when Redis is unreachable', async () => {
-    const config = loadConfig({
-      service: 'gateway',
-      devSecretsFile: join(tmpdir(), `ttc-gw-ready-${randomBytes(4).toString('hex')}.json`),
-      env: {
-        NODE_ENV: 'test',
-        QUEUE_PREFIX: `gwt-ready-${randomBytes(3).toString('hex')}`,
-        TOKEN_ENCRYPTION_KEYS: h.config.tokenEncryptionKeys,
-      },
-    });
-    const deadRedis = createRedisConnection('redis://127.0.0.1:1', 'client', 'dead');
-    deadRedis.on('error', () => undefined);
-    const producer = createRedisConnection('redis://127.0.0.1:1', 'producer', 'dead');
-    producer.on('error', () => undefined);
-    const queues = createQueues({ connection: producer, prefix: config.queuePrefix });
-    for (const queue of queues.all()) queue.on('error', () => undefined);
-    const app = await buildGateway({
-      config,
-      prisma: h.db.prisma,
-      redis: deadRedis,
-      queues,
-      tiktok: createTikTokClient({ clientKey: 'k', clientSecret: 's' }),
-      keyring: parseKeyring(config.tokenEncryptionKeys),
-      logger: false,
-    });
+    const app = await gatewayWithDeadRedis(h);
     try {
       const res = await app.inject('/readyz');
       expect(res.statusCode).toBe(503);
@@ -96,9 +72,6 @@ describe('readiness', () => {
       expect((await app.inject('/healthz')).statusCode).toBe(200);
     } finally {
       await app.close();
-      await queues.close().catch(() => undefined);
-      deadRedis.disconnect();
-      producer.disconnect();
     }
   });
 });

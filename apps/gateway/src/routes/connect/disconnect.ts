@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RouteOptions } from '../../context.js';
 import { GatewayError } from '../../errors.js';
+import { htmlResponse, redirectResponse } from '../../plugins/openapi.js';
 import { loadBrowserSession } from '../../services/browser-session.js';
 import { renderConfirmDisconnectPage } from '../../views/connect-page.js';
 
@@ -23,7 +24,22 @@ const body = z.object({ csrf: formField, confirm: formField }).catch({});
 export const disconnectRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { ctx }) => {
   app.post(
     '/connect/accounts/:id/disconnect',
-    { schema: { params, body }, bodyLimit: 4096, config: { page: true, rateLimit: { max: 30, timeWindow: 60_000 } } },
+    {
+      schema: {
+        summary: 'Disconnect an account (form)',
+        description:
+          'A form post from the connect page, CSRF-checked: without `confirm=yes` it answers a confirmation page, with it the account is disconnected and the browser goes back to the list.',
+        params,
+        body,
+        consumes: ['application/x-www-form-urlencoded'],
+        response: {
+          200: htmlResponse('The confirmation page'),
+          303: redirectResponse('Disconnected: back to `/connect?result=<id>`'),
+        },
+      },
+      bodyLimit: 4096,
+      config: { page: true, rateLimit: { max: 30, timeWindow: 60_000 } },
+    },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const { cookie, session } = await loadBrowserSession(ctx, request, reply);

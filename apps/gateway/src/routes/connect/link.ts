@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RouteOptions } from '../../context.js';
 import { GatewayError } from '../../errors.js';
+import { redirectResponse } from '../../plugins/openapi.js';
 import { CONNECT_COOKIE_PATH, cookieAttributes } from '../../services/browser-session.js';
 import { isConnectSessionId, sessionRef } from '../../services/connect-sessions.js';
 
@@ -17,7 +18,16 @@ const params = z.object({ sessionId: z.string() });
 export const connectLinkRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { ctx }) => {
   app.get(
     '/connect/:sessionId',
-    { schema: { params }, config: { page: true, rateLimit: { max: 60, timeWindow: 60_000 } } },
+    {
+      schema: {
+        summary: 'Open a one-time connect link',
+        description:
+          'The `url` of a connect session. The first browser to open it is bound to the session (a sealed cookie) and sent to `/connect`; the same browser may open it again, any other gets "already used" (410).',
+        params,
+        response: { 303: redirectResponse('To `/connect`, with the connect cookie set') },
+      },
+      config: { page: true, rateLimit: { max: 60, timeWindow: 60_000 } },
+    },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const { sessionId } = request.params;

@@ -2,6 +2,7 @@ import { isUuid } from '@ttc/accounts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { GatewayContext, RouteOptions } from '../../context.js';
+import { htmlResponse } from '../../plugins/openapi.js';
 import { loadBrowserSession } from '../../services/browser-session.js';
 import type { ConnectResult } from '../../services/connect-sessions.js';
 import { accountLabel, type Banner, renderConnectPage } from '../../views/connect-page.js';
@@ -55,7 +56,16 @@ const querystring = z.object({ result: z.string().optional().catch(undefined) })
 export const connectPageRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { ctx }) => {
   app.get(
     '/connect',
-    { schema: { querystring }, config: { page: true, rateLimit: { max: 120, timeWindow: 60_000 } } },
+    {
+      schema: {
+        summary: 'The hosted connect page',
+        description:
+          'The session user\'s TikTok accounts, with "Connect a TikTok account", "Disconnect" and "Done"; with `?result=` also the outcome of a connection. Needs the connect cookie (401 page without it).',
+        querystring,
+        response: { 200: htmlResponse('The page') },
+      },
+      config: { page: true, rateLimit: { max: 120, timeWindow: 60_000 } },
+    },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const { cookie, session } = await loadBrowserSession(ctx, request, reply);

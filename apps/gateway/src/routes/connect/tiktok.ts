@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../../context.js';
+import { redirectResponse } from '../../plugins/openapi.js';
 import { createAuthorizeStarter } from '../../services/authorize-url.js';
 import { requireConnectCookie } from '../../services/browser-session.js';
 import { OAUTH_STATE_TTL_SECONDS, OAuthStates } from '../../services/oauth-state.js';
@@ -25,7 +26,16 @@ export const connectStartRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
   // errors, and the redirects are counted in `gateway_authorize_redirects_total` instead of one log line each.
   app.get(
     '/connect/tiktok',
-    { logLevel: 'warn', config: { page: true, bodilessRedirect: true } },
+    {
+      logLevel: 'warn',
+      schema: {
+        summary: 'Start connecting a TikTok account',
+        description:
+          "The connect page's button (a form with method=get). Needs the connect cookie; sets none and stores nothing.",
+        response: { 302: redirectResponse("To TikTok's authorize page (state and PKCE challenge in its query)") },
+      },
+      config: { page: true, bodilessRedirect: true },
+    },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const now = ctx.now();

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RouteOptions } from '../../context.js';
+import { errorResponses } from '../../errors.js';
 import { apiKeyAuth } from '../../plugins/api-key-auth.js';
 
 // Any string: an id that cannot exist is answered 404 by the account service's error, like one that does not.
@@ -12,8 +13,23 @@ const querystring = z.object({
     .regex(/^\d{1,6}$/, 'minValidity must be a whole number of seconds')
     .transform(Number)
     .pipe(z.number().max(86_400, 'minValidity must be at most 86400 seconds'))
-    .optional(),
+    .optional()
+    .meta({ description: 'Seconds the returned token must stay valid (0–86400, default 300).' }),
 });
+
+const accessToken = z
+  .object({
+    accessToken: z.string().meta({
+      description: 'A TikTok access token, valid for at least `minValidity` seconds.',
+      examples: ['act.example…'],
+    }),
+    expiresAt: z.iso.datetime().meta({ examples: ['2026-01-31T12:15:00.000Z'] }),
+    openId: z.string().meta({ description: "The TikTok account's open_id.", examples: ['-000abc…'] }),
+    scopes: z
+      .array(z.string())
+      .meta({ description: 'The scopes the user granted.', examples: [['user.info.basic', 'video.list']] }),
+  })
+  .meta({ description: 'A valid access token (refreshed first when it was about to expire)' });
 
 /**
  * `GET /v1/accounts/:id/access-token` (gateway API key): a valid TikTok access token for an upstream app,
@@ -29,7 +45,14 @@ export const accessTokenRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
   app.get(
     '/v1/accounts/:id/access-token',
     {
-      schema: { params, querystring },
+      schema: {
+        summary: 'Get a valid access token for an account',
+        description:
+          'Refreshes the token first when it expires within `minValidity` seconds (default 300, capped at half its lifetime); 50 concurrent requests cause one refresh at TikTok. Never cached (`Cache-Control: no-store`).',
+        params,
+        querystring,
+        response: { 200: accessToken, ...errorResponses(400, 401, 404, 409, 410, 429, 500, 503) },
+      },
       onRequest: apiKeyAuth(ctx.config.gatewayApiKeys),
       config: { rateLimit: { max: 6_000, timeWindow: 60_000 } },
     },

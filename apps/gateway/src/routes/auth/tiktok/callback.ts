@@ -14,6 +14,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { GatewayContext, RouteOptions } from '../../../context.js';
 import { GatewayError } from '../../../errors.js';
+import { redirectResponse } from '../../../plugins/openapi.js';
 import type { ConnectCookie } from '../../../services/browser-cookies.js';
 import type { ConnectResult } from '../../../services/connect-sessions.js';
 import { OAUTH_STATE_TTL_SECONDS, OAuthStates, type ParsedState } from '../../../services/oauth-state.js';
@@ -96,7 +97,16 @@ export const callbackRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
 
   app.get(
     '/auth/tiktok/callback',
-    { schema: { querystring }, config: { page: true, rateLimit: { max: 60, timeWindow: 60_000 } } },
+    {
+      schema: {
+        summary: "TikTok's redirect back (OAuth callback)",
+        description:
+          'The redirect URI registered at TikTok (TIKTOK_REDIRECT_URI). Checks the state against the connect cookie, exchanges the code and stores the connection in the background. Whatever TikTok answered, the user lands on the connect page with the outcome; an invalid, replayed or expired state gets an error page.',
+        querystring,
+        response: { 303: redirectResponse('To `/connect?result=<id>`, which shows the outcome') },
+      },
+      config: { page: true, rateLimit: { max: 60, timeWindow: 60_000 } },
+    },
     async (request, reply) => {
       // The URL holds a code: it must not leak through a Referer from whatever the next page loads.
       reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
