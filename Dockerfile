@@ -1,11 +1,77 @@
-# One image for every app; docker-compose.yml picks the app with the command.
-FROM node:20-bookworm-slim
-ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH TURBO_TELEMETRY_DISABLED=1
+# syntax=docker/dockerfile:1
+# One image for every app; docker-compose.yml picks the app with the command (`node apps/<app>/dist/<entry>.js`).
+# Build: docker build -t tiktok-multi-connect .   (NODE_IMAGE lets you use a mirror of the same base image.)
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- build: full install, compile every app, then cut node_modules down to production dependencies -------------
+FROM ${NODE_IMAGE} AS build
+ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH TURBO_TELEMETRY_DISABLED=1 CI=1
 RUN npm install -g pnpm@12.4.2
-WORKDIR /app
+WORKDIR /src
+# The lockfile alone decides what is downloaded: this layer stays cached until pnpm-lock.yaml changes.
+COPY pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
+RUN pnpm fetch --frozen-lockfile
+# Then the manifests (a source change does not invalidate the install), installed from the fetched store.
+COPY package.json ./
+COPY apps/admin/package.json apps/admin/
+COPY apps/gateway/package.json apps/gateway/
+COPY apps/tiktok-sandbox/package.json apps/tiktok-sandbox/
+COPY apps/worker/package.json apps/worker/
+COPY packages/accounts/package.json packages/accounts/
+COPY packages/config/package.json packages/config/
+COPY packages/crypto/package.json packages/crypto/
+COPY packages/db/package.json packages/db/
+COPY packages/devtools/package.json packages/devtools/
+COPY packages/queue/package.json packages/queue/
+COPY packages/testing/package.json packages/testing/
+COPY packages/tiktok/package.json packages/tiktok/
+RUN pnpm install --frozen-lockfile --offline
+# Sources last: `pnpm build` generates the Prisma client and bundles each app into its dist/.
 COPY . .
-# Development secrets are generated into .dev at first start; a named volume mounted there inherits this owner.
-RUN pnpm install --frozen-lockfile && pnpm run db:generate && mkdir -p /app/.dev && chown node:node /app/.dev
+RUN pnpm build
+# Production dependencies of what the runtime stage runs, nothing else (no biome, turbo, typescript, vitest,
+# playwright, prisma CLI, tests, source maps of dependencies): see docker/prune-node-modules.mjs.
+RUN rm -rf node_modules apps/*/node_modules packages/*/node_modules \
+  && pnpm install --prod --frozen-lockfile --offline --ignore-scripts \
+    --filter ./apps/gateway --filter ./apps/admin --filter ./apps/worker --filter ./apps/tiktok-sandbox \
+    --filter ./packages/db --filter ./packages/accounts \
+  && node docker/prune-node-modules.mjs . apps/gateway apps/admin apps/worker apps/tiktok-sandbox packages/db packages/accounts
+
+# ---- runtime: node, tini, the compiled apps and their production dependencies ------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+# tini is PID 1: it forwards SIGTERM to node (which runs the ordered shutdown) and reaps zombies.
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production HOST=0.0.0.0
+WORKDIR /app
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules node_modules
+COPY --from=build /src/apps/gateway/package.json apps/gateway/
+COPY --from=build /src/apps/gateway/node_modules apps/gateway/node_modules
+COPY --from=build /src/apps/gateway/dist apps/gateway/dist
+COPY --from=build /src/apps/admin/package.json apps/admin/
+COPY --from=build /src/apps/admin/node_modules apps/admin/node_modules
+COPY --from=build /src/apps/admin/dist apps/admin/dist
+COPY --from=build /src/apps/worker/package.json apps/worker/
+COPY --from=build /src/apps/worker/node_modules apps/worker/node_modules
+COPY --from=build /src/apps/worker/dist apps/worker/dist
+COPY --from=build /src/apps/tiktok-sandbox/package.json apps/tiktok-sandbox/
+COPY --from=build /src/apps/tiktok-sandbox/node_modules apps/tiktok-sandbox/node_modules
+COPY --from=build /src/apps/tiktok-sandbox/dist apps/tiktok-sandbox/dist
+COPY --from=build /src/packages/db/package.json packages/db/
+COPY --from=build /src/packages/db/node_modules packages/db/node_modules
+COPY --from=build /src/packages/db/dist packages/db/dist
+COPY --from=build /src/packages/accounts/package.json packages/accounts/
+COPY --from=build /src/packages/accounts/node_modules packages/accounts/node_modules
+COPY --from=build /src/packages/accounts/dist packages/accounts/dist
+COPY --from=build /src/prisma/migrations prisma/migrations
+COPY docker/healthcheck.mjs docker/
+# Everything above belongs to root and is read-only for the app. The one place it writes is .dev, and only in
+# development (generated secrets, docker-compose.sandbox.yml): a volume mounted there inherits this owner.
+RUN mkdir -p /app/.dev && chown node:node /app/.dev
 USER node
 EXPOSE 3000 3001 3002 3999
-CMD ["pnpm", "--dir", "apps/gateway", "start"]
+# The gateway's readiness by default; docker-compose.yml sets each app's own URL.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "docker/healthcheck.mjs", "http://127.0.0.1:3000/readyz"]
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "apps/gateway/dist/server.js"]

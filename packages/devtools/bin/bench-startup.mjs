@@ -89,8 +89,7 @@ async function waitReady(url, child) {
 
 async function measure(app, mode, env) {
   const cwd = join(root, app.dir);
-  const args =
-    mode === 'tsx' ? [join(cwd, 'node_modules', 'tsx', 'dist', 'cli.mjs'), app.src] : [app.dist];
+  const args = mode === 'tsx' ? [join(cwd, 'node_modules', 'tsx', 'dist', 'cli.mjs'), app.src] : [app.dist];
   const output = [];
   const started = performance.now();
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -166,19 +165,26 @@ for (let round = 1; round <= rounds; round++) {
     for (const mode of order) {
       const m = await measure(app, mode, env);
       results[app.name][mode].push(m);
-      console.log(`round ${round} ${app.name.padEnd(15)} ${mode.padEnd(8)} ready ${ms(m.readyMs)}, RSS ${mb(m.rssBytes)}`);
+      console.log(
+        `round ${round} ${app.name.padEnd(15)} ${mode.padEnd(8)} ready ${ms(m.readyMs)}, RSS ${mb(m.rssBytes)}`,
+      );
     }
   }
 }
 
-const lines = [
-  `| app | time to ready, tsx | compiled | idle RSS, tsx | compiled |`,
-  `|---|---|---|---|---|`,
-];
+const lines = [`| app | time to ready, tsx | compiled | idle RSS, tsx | compiled |`, `|---|---|---|---|---|`];
 for (const app of apps) {
   const r = results[app.name];
-  const ready = (mode) => summary(r[mode].map((m) => m.readyMs), ms);
-  const rss = (mode) => summary(r[mode].map((m) => m.rssBytes), mb);
+  const ready = (mode) =>
+    summary(
+      r[mode].map((m) => m.readyMs),
+      ms,
+    );
+  const rss = (mode) =>
+    summary(
+      r[mode].map((m) => m.rssBytes),
+      mb,
+    );
   lines.push(`| ${app.name} | ${ready('tsx')} | ${ready('compiled')} | ${rss('tsx')} | ${rss('compiled')} |`);
 }
 console.log(`\nmedian (min–max) over ${rounds} interleaved rounds, idle RSS ${IDLE_MS / 1000} s after ready:\n`);
