@@ -29,13 +29,18 @@ RUN pnpm install --frozen-lockfile --offline
 # Sources last: `pnpm build` generates the Prisma client and bundles each app into its dist/.
 COPY . .
 RUN pnpm build
-# Production dependencies of what the runtime stage runs, nothing else (no biome, turbo, typescript, vitest,
-# playwright, prisma CLI, tests, source maps of dependencies): see docker/prune-node-modules.mjs.
+# The projects the runtime stage holds: the four apps and the two command-line tools (migrate, reencrypt).
+ARG RUNTIME_PROJECTS="apps/gateway apps/admin apps/worker apps/tiktok-sandbox packages/db packages/accounts"
+# Their production dependencies and nothing else (no biome, turbo, typescript, vitest, playwright, prisma CLI, tests,
+# source maps of dependencies): see docker/prune-node-modules.mjs. Then /runtime gets what the runtime stage copies.
 RUN rm -rf node_modules apps/*/node_modules packages/*/node_modules \
-  && pnpm install --prod --frozen-lockfile --offline --ignore-scripts \
-    --filter ./apps/gateway --filter ./apps/admin --filter ./apps/worker --filter ./apps/tiktok-sandbox \
-    --filter ./packages/db --filter ./packages/accounts \
-  && node docker/prune-node-modules.mjs . apps/gateway apps/admin apps/worker apps/tiktok-sandbox packages/db packages/accounts
+  && pnpm install --prod --frozen-lockfile --offline --ignore-scripts $(printf -- '--filter ./%s ' $RUNTIME_PROJECTS) \
+  && node docker/prune-node-modules.mjs . $RUNTIME_PROJECTS \
+  && mkdir /runtime \
+  && cp -a --parents package.json node_modules prisma/migrations docker/healthcheck.mjs /runtime \
+  && for project in $RUNTIME_PROJECTS; do \
+       cp -a --parents "$project/package.json" "$project/node_modules" "$project/dist" /runtime; \
+     done
 
 # ---- runtime: node, tini, the compiled apps and their production dependencies ------------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -43,28 +48,7 @@ FROM ${NODE_IMAGE} AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production HOST=0.0.0.0
 WORKDIR /app
-COPY --from=build /src/package.json ./
-COPY --from=build /src/node_modules node_modules
-COPY --from=build /src/apps/gateway/package.json apps/gateway/
-COPY --from=build /src/apps/gateway/node_modules apps/gateway/node_modules
-COPY --from=build /src/apps/gateway/dist apps/gateway/dist
-COPY --from=build /src/apps/admin/package.json apps/admin/
-COPY --from=build /src/apps/admin/node_modules apps/admin/node_modules
-COPY --from=build /src/apps/admin/dist apps/admin/dist
-COPY --from=build /src/apps/worker/package.json apps/worker/
-COPY --from=build /src/apps/worker/node_modules apps/worker/node_modules
-COPY --from=build /src/apps/worker/dist apps/worker/dist
-COPY --from=build /src/apps/tiktok-sandbox/package.json apps/tiktok-sandbox/
-COPY --from=build /src/apps/tiktok-sandbox/node_modules apps/tiktok-sandbox/node_modules
-COPY --from=build /src/apps/tiktok-sandbox/dist apps/tiktok-sandbox/dist
-COPY --from=build /src/packages/db/package.json packages/db/
-COPY --from=build /src/packages/db/node_modules packages/db/node_modules
-COPY --from=build /src/packages/db/dist packages/db/dist
-COPY --from=build /src/packages/accounts/package.json packages/accounts/
-COPY --from=build /src/packages/accounts/node_modules packages/accounts/node_modules
-COPY --from=build /src/packages/accounts/dist packages/accounts/dist
-COPY --from=build /src/prisma/migrations prisma/migrations
-COPY docker/healthcheck.mjs docker/
+COPY --from=build /runtime ./
 # Everything above belongs to root and is read-only for the app. The one place it writes is .dev, and only in
 # development (generated secrets, docker-compose.sandbox.yml): a volume mounted there inherits this owner.
 RUN mkdir -p /app/.dev && chown node:node /app/.dev

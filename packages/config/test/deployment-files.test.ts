@@ -108,21 +108,21 @@ describe('Dockerfile', () => {
   });
 
   it('copies into the runtime stage the dist, node_modules and manifest of every package compose starts', () => {
-    const copied = runtime.instructions
-      .filter((i) => i.op === 'COPY' && i.args.startsWith('--from=build'))
-      .map((i) => i.args.split(/\s+/)[1]!.replace(/^\/src\//, ''));
+    const projects = (/RUNTIME_PROJECTS="([^"]+)"/.exec(build.instructions.map((i) => i.args).join('\n'))?.[1] ?? '')
+      .split(/\s+/)
+      .filter(Boolean);
+    const assemble = build.instructions.find((i) => i.op === 'RUN' && i.args.includes('mkdir /runtime'))?.args ?? '';
+    expect(assemble).toContain('cp -a --parents package.json node_modules prisma/migrations docker/healthcheck.mjs');
+    expect(assemble).toContain('for project in $RUNTIME_PROJECTS');
+    expect(assemble).toContain('"$project/package.json" "$project/node_modules" "$project/dist"');
+    expect(assemble).toContain('docker/prune-node-modules.mjs . $RUNTIME_PROJECTS');
+    expect(runtime.instructions.some((i) => i.op === 'COPY' && i.args === '--from=build /runtime ./')).toBe(true);
     const started = [compose, sandboxOverride].flatMap((c) =>
       Object.values(c.services)
         .filter((s) => s.command?.[0] === 'node')
         .map((s) => s.command?.[1] ?? ''),
     );
-    for (const file of started) {
-      const pkg = builtFiles().get(file)!;
-      expect(copied, file).toEqual(
-        expect.arrayContaining([`${pkg.dir}/dist`, `${pkg.dir}/node_modules`, `${pkg.dir}/package.json`]),
-      );
-    }
-    expect(copied).toEqual(expect.arrayContaining(['node_modules', 'prisma/migrations']));
+    for (const file of started) expect(projects, file).toContain(builtFiles().get(file)?.dir);
   });
 
   it('copies the run-time assets next to the bundle that reads them', () => {
