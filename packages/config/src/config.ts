@@ -92,6 +92,12 @@ type Env = z.infer<typeof envSchema>;
 /** The name of a setting `loadConfig` reads. */
 export type ConfigVariable = keyof Env;
 
+/** Every setting `loadConfig` reads (the deployment files are checked against this list). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as ConfigVariable[];
+
+/** The default value of each setting that has one, as `loadConfig` applies it. */
+export const CONFIG_DEFAULTS: Partial<Record<ConfigVariable, unknown>> = envSchema.parse({});
+
 /** The settings each service cannot run without in production. */
 const requiredInProduction: Record<ServiceName, (keyof Env)[]> = {
   gateway: [

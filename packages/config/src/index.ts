@@ -1,5 +1,7 @@
 export {
   type AppConfig,
+  CONFIG_DEFAULTS,
+  CONFIG_VARIABLES,
   type ConfigVariable,
   DEFAULT_TIKTOK_API_URL,
   DEFAULT_TIKTOK_AUTH_URL,
@@ -14,4 +16,4 @@ export {
 } from './config.js';
 export { type DevSecrets, defaultDevSecretsFile, loadDevSecrets } from './dev-secrets.js';
 export { ConfigError, type ConfigIssue } from './errors.js';
-export { loadSandboxConfig, type SandboxConfig } from './sandbox.js';
+export { loadSandboxConfig, SANDBOX_CONFIG_VARIABLES, type SandboxConfig } from './sandbox.js';

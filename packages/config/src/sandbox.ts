@@ -21,6 +21,9 @@ const sandboxEnv = z.object({
   SANDBOX_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 });
 
+/** Every setting `loadSandboxConfig` reads. */
+export const SANDBOX_CONFIG_VARIABLES = Object.keys(sandboxEnv.shape) as (keyof z.infer<typeof sandboxEnv>)[];
+
 /**
  * Parses the sandbox's settings. Its default client key and secret are the ones the other services use in
  * development when no TikTok credentials are set, so `pnpm dev` needs no configuration at all.

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `pnpm bench [name…]`: runs the project's benchmarks one after another (never in parallel: the machine they run on
 // is small, and each bench compares against a baseline measured in the same run). Each prints its own table and
-// writes JSON under its app's bench/results/. Names: redirect, admin, refresh (default: all).
+// writes JSON under its app's bench/results/. Names: redirect, admin, refresh, startup (default: all).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +22,13 @@ const benches = {
     what: 'GraphQL accounts(first: 50) over 100,000 accounts vs a constant resolver (target ratio ≥ 0.3)',
     file: 'apps/admin/bench/accounts.bench.ts',
     args: [],
+  },
+  startup: {
+    what: 'time to /readyz and idle RSS of each app, tsx vs compiled (node dist/…), 3 interleaved rounds',
+    file: 'packages/devtools/bin/bench-startup.mjs',
+    args: ['3'],
+    // Plain Node: it runs tsx itself for the comparison.
+    runner: ['node'],
   },
 };
 
@@ -45,9 +52,10 @@ for (const name of wanted.length > 0 ? wanted : Object.keys(benches)) {
     console.log(`\n== ${name}: ${bench.file} not present, skipped`);
     continue;
   }
-  console.log(`\n== ${name}: ${bench.what}\n   pnpm exec tsx ${bench.file} ${bench.args.join(' ')}`);
+  const [command, ...runnerArgs] = bench.runner ?? ['pnpm', 'exec', 'tsx'];
+  console.log(`\n== ${name}: ${bench.what}\n   ${[command, ...runnerArgs, bench.file, ...bench.args].join(' ')}`);
   const started = Date.now();
-  const result = spawnSync('pnpm', ['exec', 'tsx', bench.file, ...bench.args], { cwd: root, env, stdio: 'inherit' });
+  const result = spawnSync(command, [...runnerArgs, bench.file, ...bench.args], { cwd: root, env, stdio: 'inherit' });
   console.log(`   (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   if (result.status !== 0) failed++;
 }
