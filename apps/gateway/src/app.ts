@@ -18,6 +18,7 @@ import { rateLimits } from './plugins/rate-limit.js';
 import { computeSecurityHeaders, type SecurityHeadersOptions, securityHeaders } from './plugins/security-headers.js';
 import { callbackRoutes } from './routes/auth/tiktok/callback.js';
 import { disconnectRoutes } from './routes/connect/disconnect.js';
+import { connectDoneRoutes } from './routes/connect/done.js';
 import { connectLinkRoutes } from './routes/connect/link.js';
 import { connectPageRoutes } from './routes/connect/page.js';
 import { connectStartRoutes } from './routes/connect/tiktok.js';
@@ -168,6 +169,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(connectPageRoutes, routeOptions);
   await app.register(connectStartRoutes, routeOptions);
   await app.register(disconnectRoutes, routeOptions);
+  await app.register(connectDoneRoutes, routeOptions);
   await app.register(callbackRoutes, routeOptions);
   return app;
 }

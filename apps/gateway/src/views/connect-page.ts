@@ -121,7 +121,7 @@ ${
 <form class="inline" method="get" action="/connect/tiktok">
 <button type="submit" class="button button-primary">${primaryLabel}</button>
 </form>
-<a class="button" href="${options.returnTo}">Done</a>
+<a class="button" href="/connect/done?csrf=${encodeURIComponent(options.csrfToken)}">Done</a>
 </div>
 <p class="hint">${ANOTHER_ACCOUNT_HINT}</p>`;
   return layout({ title: 'Your TikTok accounts', body, ...(options.waiting ? { refreshSeconds: 2 } : {}) });
