@@ -25,6 +25,7 @@ import { connectStartRoutes } from './routes/connect/tiktok.js';
 import { healthRoutes } from './routes/health.js';
 import { rootRoutes } from './routes/root.js';
 import { accessTokenRoutes } from './routes/v1/access-token.js';
+import { accountRoutes } from './routes/v1/accounts.js';
 import { connectSessionsRoutes } from './routes/v1/connect-sessions.js';
 import { BrowserCookies } from './services/browser-cookies.js';
 import { ConnectOutcomeWaiter } from './services/connect-outcome.js';
@@ -101,8 +102,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     logController: new GatewayLogController(),
     trustProxy: deps.trustProxy ?? false,
     bodyLimit: 64 * 1024,
-    // Connect session ids are 46 characters; anything much longer is not a route of ours.
-    routerOptions: { maxParamLength: 200 },
+    // The longest parameter of ours is a user id: 255 characters, up to 12 once percent-encoded (4-byte UTF-8).
+    // Anything longer is not a route of ours.
+    routerOptions: { maxParamLength: 255 * 12 },
     // Errors the router raises before any route or hook runs (an undecodable URL, an over-long parameter): without
     // this Fastify answers them itself, in its own shape, echoing the path, and without our security headers.
     frameworkErrors: (error, request, reply) => {
@@ -165,6 +167,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(healthRoutes, routeOptions);
   await app.register(connectSessionsRoutes, routeOptions);
   await app.register(accessTokenRoutes, routeOptions);
+  await app.register(accountRoutes, routeOptions);
   await app.register(connectLinkRoutes, routeOptions);
   await app.register(connectPageRoutes, routeOptions);
   await app.register(connectStartRoutes, routeOptions);
