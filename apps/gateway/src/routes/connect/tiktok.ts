@@ -2,10 +2,9 @@ import { hashToken } from '@ttc/crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RouteOptions } from '../../context.js';
-import { GatewayError } from '../../errors.js';
 import { createAuthorizeStarter } from '../../services/authorize-url.js';
 import type { ConnectCookie } from '../../services/browser-cookies.js';
-import { loadBrowserSession, requireConnectCookie } from '../../services/browser-session.js';
+import { loadSessionAccount, requireConnectCookie } from '../../services/browser-session.js';
 import { OAUTH_STATE_TTL_SECONDS, OAuthStates } from '../../services/oauth-state.js';
 
 /**
@@ -67,15 +66,10 @@ export const connectStartRoutes: FastifyPluginAsyncZod<RouteOptions> = async (ap
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      const { cookie, session } = await loadBrowserSession(ctx, request, reply);
-      if (!ctx.cookies.checkCsrf(cookie, request.body.csrf)) {
-        throw new GatewayError('GW_CSRF_INVALID', undefined, { links: { backToConnect: true } });
-      }
-      const account = await ctx.accounts.get(request.params.id);
-      // Another user's account answers exactly like a missing one.
-      if (account === null || account.userId !== session.userId) {
-        throw new GatewayError('GW_ACCOUNT_NOT_FOUND', undefined, { links: { backToConnect: true } });
-      }
+      const { cookie, session, account } = await loadSessionAccount(ctx, request, reply, {
+        accountId: request.params.id,
+        csrf: request.body.csrf,
+      });
       const { state, url } = authorize(cookie, ctx.now());
       const nonce = state.split('.')[0] as string;
       await ctx.sessions.recordReconnectIntent(session.ref, hashToken(nonce), account.id);

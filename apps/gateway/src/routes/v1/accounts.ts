@@ -67,34 +67,25 @@ export const accountRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     },
   );
 
-  app.get(
-    '/v1/accounts/:id',
-    {
-      schema: { params: accountParams, response: { 200: accountResponse, 401: errorResponse, 404: errorResponse } },
-      onRequest: auth,
-      config: { rateLimit },
-    },
-    async (request, reply) => {
-      const account = await ctx.accounts.get(request.params.id);
-      if (account === null) throw new GatewayError('GW_ACCOUNT_NOT_FOUND', 'No connected account has this id.');
-      reply.header('cache-control', 'no-store');
-      return toAccountResponse(account);
-    },
-  );
+  // One account by id (GET reads it, DELETE disconnects it): the same parameters and answers.
+  const oneAccount = {
+    schema: { params: accountParams, response: { 200: accountResponse, 401: errorResponse, 404: errorResponse } },
+    onRequest: auth,
+    config: { rateLimit },
+  };
 
-  app.delete(
-    '/v1/accounts/:id',
-    {
-      schema: { params: accountParams, response: { 200: accountResponse, 401: errorResponse, 404: errorResponse } },
-      onRequest: auth,
-      config: { rateLimit },
-    },
-    async (request, reply) => {
-      const account = await ctx.accounts.disconnect({ accountId: request.params.id, actor: 'upstream' });
-      reply.header('cache-control', 'no-store');
-      return toAccountResponse(account);
-    },
-  );
+  app.get('/v1/accounts/:id', oneAccount, async (request, reply) => {
+    const account = await ctx.accounts.get(request.params.id);
+    if (account === null) throw new GatewayError('GW_ACCOUNT_NOT_FOUND', 'No connected account has this id.');
+    reply.header('cache-control', 'no-store');
+    return toAccountResponse(account);
+  });
+
+  app.delete('/v1/accounts/:id', oneAccount, async (request, reply) => {
+    const account = await ctx.accounts.disconnect({ accountId: request.params.id, actor: 'upstream' });
+    reply.header('cache-control', 'no-store');
+    return toAccountResponse(account);
+  });
 
   app.delete(
     '/v1/users/:userId',
