@@ -24,12 +24,14 @@ import { rateLimits } from './plugins/rate-limit.js';
 import { computeSecurityHeaders, type SecurityHeadersOptions, securityHeaders } from './plugins/security-headers.js';
 import { callbackRoutes } from './routes/auth/tiktok/callback.js';
 import { disconnectRoutes } from './routes/connect/disconnect.js';
+import { connectDoneRoutes } from './routes/connect/done.js';
 import { connectLinkRoutes } from './routes/connect/link.js';
 import { connectPageRoutes } from './routes/connect/page.js';
 import { connectStartRoutes } from './routes/connect/tiktok.js';
 import { healthRoutes } from './routes/health.js';
 import { rootRoutes } from './routes/root.js';
 import { accessTokenRoutes } from './routes/v1/access-token.js';
+import { accountRoutes } from './routes/v1/accounts.js';
 import { connectSessionsRoutes } from './routes/v1/connect-sessions.js';
 import { BrowserCookies } from './services/browser-cookies.js';
 import { ConnectOutcomeWaiter } from './services/connect-outcome.js';
@@ -109,8 +111,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     logController: new GatewayLogController(),
     trustProxy: deps.trustProxy ?? false,
     bodyLimit: 64 * 1024,
-    // Connect session ids are 46 characters; anything much longer is not a route of ours.
-    routerOptions: { maxParamLength: 200 },
+    // The longest parameter of ours is a user id: 255 characters, up to 12 once percent-encoded (4-byte UTF-8).
+    // Anything longer is not a route of ours.
+    routerOptions: { maxParamLength: 255 * 12 },
     // Errors the router raises before any route or hook runs (an undecodable URL, an over-long parameter): without
     // this Fastify answers them itself, in its own shape, echoing the path, and without our security headers.
     frameworkErrors: (error, request, reply) => {
@@ -176,10 +179,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(healthRoutes, routeOptions);
   await app.register(connectSessionsRoutes, routeOptions);
   await app.register(accessTokenRoutes, routeOptions);
+  await app.register(accountRoutes, routeOptions);
   await app.register(connectLinkRoutes, routeOptions);
   await app.register(connectPageRoutes, routeOptions);
   await app.register(connectStartRoutes, routeOptions);
   await app.register(disconnectRoutes, routeOptions);
+  await app.register(connectDoneRoutes, routeOptions);
   await app.register(callbackRoutes, routeOptions);
   return app;
 }

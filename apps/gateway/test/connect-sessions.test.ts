@@ -1,4 +1,5 @@
 import { hashToken } from '@ttc/crypto';
+import { CONNECT_SESSION_RETENTION_SECONDS } from '@ttc/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeSecurityHeaders, redirectHeaders } from '../src/plugins/security-headers.js';
 import { API_KEY, dumpKey, type Harness, PUBLIC_URL, RETURN_TO, scanKeys, startHarness, text } from './harness.js';
@@ -31,24 +32,41 @@ describe('POST /v1/connect-sessions', () => {
     expect(res.headers['cache-control']).toBe('no-store');
     const body = res.json();
     expect(Object.keys(body).sort()).toEqual(['expiresAt', 'id', 'url']);
-    expect(body.id).toMatch(/^cs_[A-Za-z0-9_-]{43}$/);
-    expect(body.url).toBe(`${PUBLIC_URL}/connect/${body.id}`);
+    // A public id, and a link carrying its own secret: the id alone opens nothing.
+    expect(body.id).toMatch(/^cs_[A-Za-z0-9_-]{22}$/);
+    expect(body.url).toMatch(new RegExp(`^${PUBLIC_URL}/connect/${body.id}\\.[A-Za-z0-9_-]{43}$`));
     const expiresAt = Date.parse(body.expiresAt);
     const ttl = h.config.connectSessionTtlSeconds * 1000;
     expect(expiresAt).toBeGreaterThanOrEqual(before + ttl - 1000);
     expect(expiresAt).toBeLessThanOrEqual(Date.now() + ttl + 1000);
   });
 
-  it('stores the session under a hash of its id, with the configured TTL, never the id itself', async () => {
-    const { id } = (await post({ userId: 'user-hash', returnTo: RETURN_TO })).json();
-    const key = `${h.prefix}:connect-session:${hashToken(id)}`;
+  it('stores the session under its public id, never the link secret, and keeps it a day past its expiry', async () => {
+    const { id, url } = (await post({ userId: 'user-hash', returnTo: RETURN_TO })).json();
+    const secret = new URL(url).pathname.split('.')[1] as string;
+    const key = `${h.prefix}:connect-session:${id}`;
     const ttl = await h.redis.ttl(key);
-    expect(ttl).toBeGreaterThan(h.config.connectSessionTtlSeconds - 5);
-    expect(ttl).toBeLessThanOrEqual(h.config.connectSessionTtlSeconds);
+    const keep = h.config.connectSessionTtlSeconds + CONNECT_SESSION_RETENTION_SECONDS;
+    expect(ttl).toBeGreaterThan(keep - 5);
+    expect(ttl).toBeLessThanOrEqual(keep);
+    expect(await h.redis.hget(key, 'secretHash')).toBe(hashToken(secret));
     for (const k of await scanKeys(h.redis, `${h.prefix}:*`)) {
-      expect(k).not.toContain(id);
-      expect(await dumpKey(h.redis, k)).not.toContain(id);
+      expect(k).not.toContain(secret);
+      expect(await dumpKey(h.redis, k)).not.toContain(secret);
     }
+  });
+
+  it('answers the public id with a guessed or altered secret as an unknown link (404)', async () => {
+    const { id, url } = (await post({ userId: 'user-guess', returnTo: RETURN_TO })).json();
+    const secret = new URL(url).pathname.split('.')[1] as string;
+    const altered = `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
+    for (const path of [`/connect/${id}`, `/connect/${id}.${'A'.repeat(43)}`, `/connect/${id}.${altered}`]) {
+      const res = await h.browser().get(path);
+      expect(res.statusCode, path).toBe(404);
+      expect(text(res.body)).toContain('GW_CONNECT_SESSION_NOT_FOUND');
+    }
+    // The real link still works afterwards.
+    expect((await h.browser().get(new URL(url).pathname)).statusCode).toBe(303);
   });
 
   it('accepts any of the configured API keys', async () => {
@@ -150,7 +168,7 @@ describe('the one-time connect link', () => {
     expect(setCookie).toContain('SameSite=Lax');
     // Path=/ so that it also reaches the OAuth callback, where the state is checked against it.
     expect(setCookie).toMatch(/Path=\/(;|$)/);
-    expect(setCookie).not.toContain(session.id);
+    expect(setCookie).not.toContain(new URL(session.url).pathname.split('/')[2]);
     expect(setCookie).not.toContain(session.userId);
 
     const page = await browser.get('/connect');
@@ -162,7 +180,7 @@ describe('the one-time connect link', () => {
     expect(t).toContain('No TikTok account is connected yet.');
     expect(page.body).toContain('>Connect a TikTok account</button>');
     expect(page.body).not.toContain('Add another account');
-    expect(page.body).toContain(`href="${RETURN_TO}">Done</a>`);
+    expect(page.body).toMatch(/href="\/connect\/done\?csrf=[A-Za-z0-9_-]+">Done<\/a>/);
     expect(t).toContain(
       "Want to add a different TikTok account? On TikTok's page choose 'Use another account', or sign out of TikTok first.",
     );
@@ -191,7 +209,12 @@ describe('the one-time connect link', () => {
   });
 
   it('answers an unknown link with a 404 page and a malformed one too', async () => {
-    for (const path of [`/connect/cs_${'A'.repeat(43)}`, '/connect/cs_short', '/connect/whatever']) {
+    for (const path of [
+      `/connect/cs_${'A'.repeat(43)}`,
+      `/connect/cs_${'A'.repeat(22)}.${'A'.repeat(43)}`,
+      '/connect/cs_short',
+      '/connect/whatever',
+    ]) {
       const res = await h.browser().get(path);
       expect(res.statusCode, path).toBe(404);
       expect(text(res.body)).toContain('GW_CONNECT_SESSION_NOT_FOUND');
@@ -201,7 +224,7 @@ describe('the one-time connect link', () => {
   it('answers an expired link with 410 GW_CONNECT_SESSION_EXPIRED', async () => {
     const session = await h.createSession();
     // Let Redis expire it for real.
-    await h.redis.pexpire(`${h.prefix}:connect-session:${hashToken(session.id)}`, 1);
+    await h.redis.pexpire(`${h.prefix}:connect-session:${session.id}`, 1);
     await new Promise((r) => setTimeout(r, 20));
     const res = await h.browser().get(new URL(session.url).pathname);
     expect(res.statusCode).toBe(410);

@@ -16,11 +16,15 @@ function startStack(env: Record<string, string> = {}): Promise<Harness> {
   return startHarness({ listen: true, env: { CONNECT_OUTCOME_WAIT_MS: '5000', TIKTOK_TIMEOUT_MS: '10000', ...env } });
 }
 
-async function createConnectSession(stack: Harness, userId: string): Promise<string> {
+async function createConnectSession(
+  stack: Harness,
+  userId: string,
+  extra: { reconnectAccountId?: string } = {},
+): Promise<string> {
   const res = await fetch(`${stack.publicUrl}/v1/connect-sessions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ userId, returnTo: RETURN_TO }),
+    body: JSON.stringify({ userId, returnTo: RETURN_TO, ...extra }),
   });
   expect(res.status).toBe(201);
   const body = (await res.json()) as { url: string };
@@ -108,6 +112,79 @@ describe.skipIf(!browserTestsEnabled)('connecting several TikTok accounts in a r
         const rows = await stack.db.prisma.socialAccount.findMany({ where: { userId }, orderBy: { openId: 'asc' } });
         expect(rows.map((r) => r.openId)).toEqual(['sbx-open-ava', 'sbx-open-ben']);
         expect(rows.every((r) => r.status === 'ACTIVE')).toBe(true);
+      } finally {
+        await context.close();
+      }
+    });
+  });
+
+  describe('reconnecting an account that needs re-authorization', () => {
+    let stack: Harness;
+    beforeAll(async () => {
+      stack = await startStack();
+    });
+    afterAll(async () => {
+      await stack?.close();
+    });
+
+    /** What a failed refresh with invalid_grant leaves: REAUTH_REQUIRED, tokens wiped. */
+    async function needsReauth(accountId: string) {
+      await stack.db.prisma.socialAccount.update({
+        where: { id: accountId },
+        data: { status: 'REAUTH_REQUIRED', accessTokenCiphertext: null, refreshTokenCiphertext: null },
+      });
+    }
+
+    it('reconnects it from a reconnect session, and says so when TikTok returns another account', async () => {
+      const userId = `e2e-user-${randomUUID()}`;
+      const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1100, height: 900 } });
+      const page = await context.newPage();
+      try {
+        await page.goto(await createConnectSession(stack, userId));
+        await page.getByRole('button', { name: 'Connect a TikTok account' }).click();
+        await page.getByRole('button', { name: 'Log in as Ava Martin' }).click();
+        await page.getByRole('button', { name: 'Authorize' }).click();
+        expect(await banner(page)).toContain('Added Ava Martin');
+        const ava = await stack.db.prisma.socialAccount.findFirstOrThrow({ where: { userId } });
+        await needsReauth(ava.id);
+
+        // The upstream app sends the user back to re-authorize that account.
+        await page.goto(await createConnectSession(stack, userId, { reconnectAccountId: ava.id }));
+        const offer = page.locator('section.reconnect');
+        expect(await offer.getByRole('heading').textContent()).toContain('Reconnect Ava Martin');
+        expect(await page.locator('li.account .badge').textContent()).toBe('Needs reconnecting');
+        await page.screenshot({ path: screenshotPath('connect-page-reconnect.png'), fullPage: true });
+        await offer.getByRole('button', { name: /^Reconnect @/ }).click();
+        // TikTok shows its page again (disable_auto_auth), still signed in as Ava.
+        expect(onTikTok(page, stack)).toBe(true);
+        await page.getByRole('button', { name: 'Authorize' }).click();
+        expect(await banner(page)).toContain('Reconnected Ava Martin');
+        expect(await page.locator('li.account .badge').textContent()).toBe('Active');
+        expect((await stack.db.prisma.socialAccount.findUniqueOrThrow({ where: { id: ava.id } })).status).toBe(
+          'ACTIVE',
+        );
+
+        // Again needing re-authorization; this time the user signs in as someone else on TikTok.
+        await needsReauth(ava.id);
+        await page.goto(`${stack.publicUrl}/connect`);
+        await page
+          .locator('li.account')
+          .getByRole('button', { name: /^Reconnect/ })
+          .click();
+        await page.getByRole('button', { name: 'Use another account' }).click();
+        await page.getByRole('button', { name: 'Log in as Ben Okafor' }).click();
+        await page.getByRole('button', { name: 'Authorize' }).click();
+        const told = await banner(page);
+        expect(told).toContain('TikTok returned Ben Okafor');
+        expect(told).toContain('not Ava Martin');
+        expect(told).toContain('was added as another account');
+        expect(await page.locator('.banner').getAttribute('role')).toBe('alert');
+        await page.screenshot({ path: screenshotPath('connect-page-reconnect-other-account.png'), fullPage: true });
+        const rows = await stack.db.prisma.socialAccount.findMany({ where: { userId }, orderBy: { openId: 'asc' } });
+        expect(rows.map((r) => [r.openId, r.status])).toEqual([
+          ['sbx-open-ava', 'REAUTH_REQUIRED'],
+          ['sbx-open-ben', 'ACTIVE'],
+        ]);
       } finally {
         await context.close();
       }

@@ -50,9 +50,15 @@ export interface Harness {
   /** A new, empty browser. */
   browser(): Browser;
   /** Creates a connect session through the API. */
-  createSession(userId?: string): Promise<{ id: string; url: string; expiresAt: string; userId: string }>;
+  createSession(
+    userId?: string,
+    extra?: { reconnectAccountId?: string },
+  ): Promise<{ id: string; url: string; expiresAt: string; userId: string }>;
   /** Creates a session and opens its link in a new browser: returns the browser, now holding the session. */
-  openSession(userId?: string): Promise<{ browser: Browser; userId: string; url: string }>;
+  openSession(
+    userId?: string,
+    extra?: { reconnectAccountId?: string },
+  ): Promise<{ browser: Browser; userId: string; url: string; id: string }>;
   close(): Promise<void>;
 }
 
@@ -194,22 +200,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       offset += ms;
     },
     browser: () => new Browser(app),
-    async createSession(userId = `user-${randomUUID()}`) {
+    async createSession(userId = `user-${randomUUID()}`, extra = {}) {
       const res = await app.inject({
         method: 'POST',
         url: '/v1/connect-sessions',
         headers: { authorization: `Bearer ${API_KEY}` },
-        payload: { userId, returnTo: RETURN_TO },
+        payload: { userId, returnTo: RETURN_TO, ...extra },
       });
       if (res.statusCode !== 201) throw new Error(`createSession: ${res.statusCode} ${res.body}`);
       return { ...(res.json() as { id: string; url: string; expiresAt: string }), userId };
     },
-    async openSession(userId) {
-      const session = await harness.createSession(userId);
+    async openSession(userId, extra) {
+      const session = await harness.createSession(userId, extra);
       const browser = harness.browser();
       const res = await browser.get(new URL(session.url).pathname);
       if (res.statusCode !== 303) throw new Error(`openSession: ${res.statusCode} ${res.body}`);
-      return { browser, userId: session.userId, url: session.url };
+      return { browser, userId: session.userId, url: session.url, id: session.id };
     },
     async close() {
       await app.close();
@@ -283,6 +289,29 @@ export async function runConnection(
   });
   const query = new URLSearchParams({ code: minted.code, scopes: minted.scopes, state: params.get('state') ?? '' });
   return browser.get(`/auth/tiktok/callback?${query}`);
+}
+
+/** Start → minted consent → callback, then follows to the connect page (as a browser follows its meta refresh). */
+export async function connectAndShow(h: Harness, browser: Browser, openId: string, scopes?: string[]) {
+  const callback = await runConnection(h, browser, openId, scopes);
+  if (callback.statusCode !== 303) throw new Error(`callback: ${callback.statusCode} ${callback.body}`);
+  const location = String(callback.headers.location);
+  let page = await browser.get(location);
+  // Like a browser following the page's meta refresh while the worker is still busy (slow CI machines).
+  for (let i = 0; i < 10 && page.body.includes('http-equiv="refresh"'); i++) {
+    page = await browser.get(location);
+  }
+  return { callback, page, t: text(page.body) };
+}
+
+/** Calls a `/v1` route with the gateway API key. */
+export function api(h: Harness, method: 'GET' | 'DELETE' | 'POST', url: string, payload?: object) {
+  return h.app.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${API_KEY}` },
+    ...(payload === undefined ? {} : { payload }),
+  });
 }
 
 /** Text content of a page without tags, for assertions on what a person reads. */

@@ -12,6 +12,7 @@ import {
   type Harness,
   runConnection,
   scanKeys,
+  connectAndShow as showConnection,
   startHarness,
   text,
 } from './harness.js';
@@ -44,16 +45,10 @@ afterAll(async () => {
 
 /** Start → minted consent → callback, then follow to the connect page. */
 async function connectAndShow(browser: Browser, openId: string, scopes?: string[]) {
-  const callback = await runConnection(h, browser, openId, scopes);
-  expect(callback.statusCode, callback.body).toBe(303);
-  expect(String(callback.headers.location)).toMatch(/^\/connect\?result=[0-9a-f-]{36}$/);
-  let page = await browser.get(String(callback.headers.location));
-  // Like a browser following the page's meta refresh while the worker is still busy (slow CI machines).
-  for (let i = 0; i < 10 && page.body.includes('http-equiv="refresh"'); i++) {
-    page = await browser.get(String(callback.headers.location));
-  }
-  expect(page.statusCode).toBe(200);
-  return { callback, page, t: text(page.body) };
+  const shown = await showConnection(h, browser, openId, scopes);
+  expect(String(shown.callback.headers.location)).toMatch(/^\/connect\?result=[0-9a-f-]{36}$/);
+  expect(shown.page.statusCode).toBe(200);
+  return shown;
 }
 
 async function rows(userId: string) {

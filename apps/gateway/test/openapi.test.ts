@@ -11,6 +11,7 @@ import {
   API_KEY,
   authorizeParams,
   type Browser,
+  connectAndShow,
   gatewayWithDeadRedis,
   type Harness,
   RETURN_TO,
@@ -125,7 +126,7 @@ function expectDocumented(method: string, url: string, res: LightMyRequestRespon
 }
 
 async function call(
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   url: string,
   options: { headers?: Record<string, string>; payload?: string | object; key?: boolean } = {},
 ): Promise<LightMyRequestResponse> {
@@ -274,6 +275,40 @@ describe('real responses validate against the document', () => {
     expect((await browse(browser, 'POST', disconnectUrl, { csrf: 'forged', confirm: 'yes' })).statusCode).toBe(403);
     expect((await browse(browser, 'POST', disconnectUrl, { csrf, confirm: 'yes' })).statusCode).toBe(303);
     expect((await call('GET', tokenUrl)).statusCode).toBe(410);
+  });
+
+  it('the account API, session results, Done and reconnect, and their refusals', async () => {
+    const { browser, userId, id } = await h.openSession('user-openapi-api');
+    const { page } = await connectAndShow(h, browser, 'sbx-open-ben');
+    const account = await h.db.prisma.socialAccount.findFirstOrThrow({ where: { userId } });
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+
+    // Reconnect (a form post to TikTok's authorization) and Done (back to the app with the session id).
+    await h.db.prisma.socialAccount.update({ where: { id: account.id }, data: { status: 'REAUTH_REQUIRED' } });
+    expect((await browse(browser, 'POST', `/connect/accounts/${account.id}/reconnect`, { csrf })).statusCode).toBe(303);
+    await h.db.prisma.socialAccount.update({ where: { id: account.id }, data: { status: 'ACTIVE' } });
+    expect((await browse(browser, 'GET', `/connect/done?csrf=${encodeURIComponent(csrf)}`)).statusCode).toBe(303);
+
+    expect((await call('GET', `/v1/connect-sessions/${id}`)).statusCode).toBe(200);
+    expect((await call('GET', '/v1/connect-sessions/cs_unknown')).statusCode).toBe(404);
+    expect((await call('GET', `/v1/connect-sessions/${id}`, { key: false })).statusCode).toBe(401);
+
+    const user = encodeURIComponent(userId);
+    expect((await call('GET', `/v1/users/${user}/accounts`)).statusCode).toBe(200);
+    expect((await call('GET', `/v1/users/${user}/accounts?status=ACTIVE`)).statusCode).toBe(200);
+    expect((await call('GET', `/v1/users/${user}/accounts?status=SOMETIMES`)).statusCode).toBe(400);
+    expect((await call('GET', `/v1/users/${user}/accounts`, { key: false })).statusCode).toBe(401);
+
+    expect((await call('GET', `/v1/accounts/${account.id}`)).statusCode).toBe(200);
+    expect((await call('GET', '/v1/accounts/not-an-account')).statusCode).toBe(404);
+    expect((await call('DELETE', `/v1/accounts/${account.id}`)).statusCode).toBe(200);
+    expect((await call('DELETE', '/v1/accounts/not-an-account')).statusCode).toBe(404);
+
+    const tooLong = 'u'.repeat(256);
+    expect((await call('GET', `/v1/users/${user}/export`)).statusCode).toBe(200);
+    expect((await call('GET', `/v1/users/${tooLong}/export`)).statusCode).toBe(400);
+    expect((await call('DELETE', `/v1/users/${user}`)).statusCode).toBe(200);
+    expect((await call('DELETE', `/v1/users/${tooLong}`)).statusCode).toBe(400);
   });
 
   it('covers every documented operation, and a success and a refusal of every /v1 operation', () => {

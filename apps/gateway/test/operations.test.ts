@@ -44,7 +44,7 @@ describe('logging', () => {
     expect(logLines.length).toBeGreaterThan(5);
     const secrets = [
       API_KEY,
-      session.id,
+      new URL(session.url).pathname.split('/')[2] as string,
       state,
       'leaky-code-123456',
       code,
@@ -106,7 +106,14 @@ describe('development shortcut', () => {
         headers: { cookie: String(opened.headers['set-cookie']).split(';')[0] },
       });
       expect(page.statusCode).toBe(200);
-      expect(page.body).toContain('href="http://localhost:3000/dev/done">Done</a>');
+      const done = /href="(\/connect\/done\?csrf=[^"]+)">Done<\/a>/.exec(page.body)?.[1];
+      expect(done).toBeDefined();
+      const back = await app.inject({
+        url: done as string,
+        headers: { cookie: String(opened.headers['set-cookie']).split(';')[0] },
+      });
+      expect(back.statusCode).toBe(303);
+      expect(String(back.headers.location)).toMatch(/^http:\/\/localhost:3000\/dev\/done\?connect_session_id=cs_/);
     } finally {
       await app.close();
     }

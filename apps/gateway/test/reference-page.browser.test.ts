@@ -47,7 +47,7 @@ describe.skipIf(!browserTestsEnabled)('the API reference page', () => {
       await expect(page.locator('.info .title').textContent()).resolves.toContain('@ttc/gateway');
       await page.screenshot({ path: screenshotPath('gateway-reference-page.png') });
       // An operation opened: parameters, the request body and the responses with their highlighted examples.
-      await page.locator('.opblock-summary', { hasText: '/v1/connect-sessions' }).click();
+      await page.locator('.opblock-post .opblock-summary', { hasText: '/v1/connect-sessions' }).click();
       await page.locator('.opblock-body .responses-table').first().waitFor();
       await page.locator('.opblock.is-open').screenshot({ path: screenshotPath('gateway-reference-operation.png') });
 

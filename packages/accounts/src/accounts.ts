@@ -16,7 +16,8 @@ import {
 } from './refresh.js';
 import { createRefreshJobs, type RefreshJobs } from './refresh-jobs.js';
 import { type RevokeOutcome, revokeAccountToken } from './revoke.js';
-import { type AccountSummary, getAccount, listUserAccounts } from './summary.js';
+import { type AccountSummary, getAccount, type ListUserAccountsOptions, listUserAccounts } from './summary.js';
+import { eraseUser, exportUser, type UserErasure, type UserExport } from './users.js';
 
 /**
  * The account rules, as one service per process: storing connections, reading and disconnecting accounts, and the
@@ -53,8 +54,15 @@ export interface Accounts {
   }): Promise<AccountSummary>;
   /** One account's public view, or null. Throws `ACCOUNT_INVALID_ID` for a malformed id. */
   get(accountId: string): Promise<AccountSummary | null>;
-  /** A user's accounts, newest first; disconnected ones only when asked for. */
-  listUserAccounts(userId: string, opts?: { includeDisconnected?: boolean }): Promise<AccountSummary[]>;
+  /** A user's accounts, newest first; disconnected ones only when asked for, or those of one `status`. */
+  listUserAccounts(userId: string, opts?: ListUserAccountsOptions): Promise<AccountSummary[]>;
+  /**
+   * Erases a user: accounts, events, connect sessions and refresh jobs; revokes at TikTok by the disconnect's rule.
+   * Returns what was erased (for a `user.erased` notification); never a token.
+   */
+  eraseUser(userId: string): Promise<UserErasure>;
+  /** Everything stored about a user's connections (accounts and events), never a token or ciphertext. */
+  exportUser(userId: string): Promise<UserExport>;
 
   /** Refreshes if due (or forced), one at a time per account across processes. */
   refresh(accountId: string, opts: RefreshOptions): Promise<RefreshResult>;
@@ -86,6 +94,8 @@ export function createAccounts(options: AccountsOptions): Accounts {
     disconnect: (p) => disconnectAccount(ctx, p),
     get: (accountId) => getAccount(ctx, accountId),
     listUserAccounts: (userId, opts) => listUserAccounts(ctx, userId, opts),
+    eraseUser: (userId) => eraseUser(ctx, userId),
+    exportUser: (userId) => exportUser(ctx, userId),
     refresh: (accountId, opts) => refreshAccount(ctx, accountId, opts),
     getFreshAccessToken: (accountId, opts) => getFreshAccessToken(ctx, accountId, opts),
     revoke: (payload) => revokeAccountToken(ctx, payload),

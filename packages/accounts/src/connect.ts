@@ -15,6 +15,7 @@ import { uuidv7 } from './uuid.js';
 export interface ConnectOutcome {
   connectionId: string;
   accountId: string;
+  openId: string;
   outcome: 'added' | 'reconnected';
   displayName: string;
   username: string | null;
@@ -155,6 +156,7 @@ export async function applyConnection(ctx: AccountsContext, payload: unknown): P
   const outcome: ConnectOutcome = {
     connectionId: p.connectionId,
     accountId: result.row.id,
+    openId: p.openId,
     outcome: result.outcome,
     displayName: result.row.display_name,
     username: result.row.username,
@@ -163,8 +165,11 @@ export async function applyConnection(ctx: AccountsContext, payload: unknown): P
   await recordConnectResult(ctx.redis, ctx.queuePrefix, p.connectSessionId, p.connectionId, {
     kind: 'done',
     outcome: outcome.outcome,
+    accountId: outcome.accountId,
+    openId: outcome.openId,
     displayName: outcome.displayName,
     username: outcome.username,
+    at: now.toISOString(),
   });
   if ((result.applied || result.replay) && result.row.status === 'ACTIVE' && result.row.next_refresh_at) {
     await ctx.refreshJobs.schedule({ id: result.row.id, nextRefreshAt: result.row.next_refresh_at });

@@ -3,7 +3,8 @@ import type { AccountsContext } from './deps.js';
 import { AccountError, AccountErrorCode } from './errors.js';
 import { type AccountSummary, accountSummarySelect, assertAccountId } from './summary.js';
 
-export type DisconnectActor = 'user' | 'admin' | 'system';
+/** Who disconnected: the user on the page, the upstream app through the API, an operator, or the service itself. */
+export type DisconnectActor = 'user' | 'upstream' | 'admin' | 'system';
 
 interface LockedRow {
   user_id: string;

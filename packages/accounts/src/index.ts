@@ -44,5 +44,11 @@ export {
   type ScheduleResult,
 } from './refresh-jobs.js';
 export type { RevokeOutcome } from './revoke.js';
-export { type AccountStatus, type AccountSummary, accountSummarySelect } from './summary.js';
+export {
+  type AccountStatus,
+  type AccountSummary,
+  accountSummarySelect,
+  type ListUserAccountsOptions,
+} from './summary.js';
+export type { ExportedEvent, UserErasure, UserExport } from './users.js';
 export { isUuid, uuidv7 } from './uuid.js';

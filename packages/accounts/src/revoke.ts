@@ -34,7 +34,8 @@ async function recordEvent(
 }
 
 /**
- * Revokes a disconnected account's access token at TikTok. Skipped (with a REVOKE_SKIPPED event) when the row has
+ * Revokes a disconnected (or erased: the row is gone, the job carries the ciphertext) account's access token at
+ * TikTok. Skipped (with a REVOKE_SKIPPED event) when the row has
  * moved on since the disconnect (reconnected, or the disconnect never committed) or when another ACTIVE row holds the
  * same TikTok account by now: TikTok's revoke cuts the app off from that TikTok user entirely. A permanent TikTok
  * refusal is recorded (REVOKE_SKIPPED, `reason: tiktok_refused`) and reported as `refused`; transient TikTok errors are
@@ -80,6 +81,15 @@ export async function revokeAccountToken(ctx: AccountsContext, payload: AccountR
     await ctx.tiktok.revoke(accessToken);
   } catch (error) {
     if (!isPermanentTikTokError(error)) throw error;
+    if (!row) {
+      // The account was erased: there is nothing to record the refusal on, and a failed job kept for operators
+      // would keep the erased user's identifiers in Redis for weeks. Logged (ids only) and done.
+      ctx.logger?.warn(
+        { accountId: payload.accountId, code: error.code },
+        'TikTok refused the revoke of an erased account',
+      );
+      return 'skipped';
+    }
     await recordEvent(ctx, payload.accountId, 'REVOKE_SKIPPED', `TikTok refused the revoke: ${error.code}`, {
       reason: 'tiktok_refused',
       code: error.code,

@@ -58,17 +58,30 @@ export function assertAccountId(accountId: string): void {
   }
 }
 
+/** How a user's accounts are filtered: by one status, or all but the disconnected ones unless asked for. */
+export interface ListUserAccountsOptions {
+  includeDisconnected?: boolean;
+  /** Only accounts in this status (overrides `includeDisconnected`). */
+  status?: AccountStatus;
+}
+
 /**
  * A user's accounts, newest first. Disconnected accounts are left out unless asked for; accounts waiting for
- * re-authorization are always listed, since the user has to act on them.
+ * re-authorization are always listed, since the user has to act on them. `status` lists one status only.
  */
 export async function listUserAccounts(
   { prisma }: Pick<AccountsContext, 'prisma'>,
   userId: string,
-  opts: { includeDisconnected?: boolean } = {},
+  opts: ListUserAccountsOptions = {},
 ): Promise<AccountSummary[]> {
+  const status =
+    opts.status !== undefined
+      ? { status: opts.status }
+      : opts.includeDisconnected
+        ? {}
+        : { status: { not: 'DISCONNECTED' as const } };
   return prisma.socialAccount.findMany({
-    where: { userId, ...(opts.includeDisconnected ? {} : { status: { not: 'DISCONNECTED' } }) },
+    where: { userId, ...status },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     select: accountSummarySelect,
   });

@@ -79,8 +79,11 @@ describe('applyConnection', () => {
     expect(await readConnectResult(redis, prefix, payload.connectSessionId, payload.connectionId)).toEqual({
       kind: 'done',
       outcome: 'added',
+      accountId: outcome.accountId,
+      openId: payload.openId,
       displayName: outcome.displayName,
       username: outcome.username,
+      at: expect.any(String),
     });
   });
 

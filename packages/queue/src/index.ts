@@ -1,8 +1,16 @@
 export {
+  CONNECT_SESSION_RETENTION_SECONDS,
   type ConnectResult,
   connectResult,
+  connectSessionTombstoneKey,
+  eraseUserConnectSessions,
+  indexUserConnectSession,
+  MAX_CONNECT_SESSION_FIELDS,
+  parseConnectResult,
   readConnectResult,
   recordConnectResult,
+  recordConnectSessionField,
+  userConnectSessionsIndexKey,
 } from './connect-results.js';
 export { createRedisConnection, type RedisRole } from './connection.js';
 export {
@@ -13,6 +21,7 @@ export {
   QueueNames,
   reconcileLockKey,
   refreshLockKey,
+  userConnectSessionsKey,
 } from './names.js';
 export {
   type AccountConnectedPayload,

@@ -29,6 +29,10 @@ export const jobIds = {
  */
 export const connectSessionKey = (prefix: string, sessionRef: string) => `${prefix}:connect-session:${sessionRef}`;
 
+/** Redis set of one user's connect session references, keyed by the SHA-256 of the user id (for erasure). */
+export const userConnectSessionsKey = (prefix: string, userIdHash: string) =>
+  `${prefix}:user-connect-sessions:${userIdHash}`;
+
 /** Redis key of the per-account refresh lock (one refresh at a time across processes). Holds a random token only. */
 export const refreshLockKey = (prefix: string, accountId: string) => `${prefix}:refresh-lock:${accountId}`;
 

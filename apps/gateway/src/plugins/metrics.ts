@@ -34,6 +34,11 @@ export class GatewayMetrics {
     help: 'Accounts disconnected from the hosted page',
     registers: [this.registry],
   });
+  readonly userErasures = new Counter({
+    name: 'gateway_user_erasures_total',
+    help: 'Users erased through DELETE /v1/users/:userId',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });

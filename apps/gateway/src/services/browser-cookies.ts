@@ -14,8 +14,8 @@ import { z } from 'zod';
 const CONNECT_AAD = 'ttc-gateway:connect-cookie:v1';
 
 export const connectCookiePayload = z.object({
-  /** Session reference (hash of the session id). */
-  sr: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Session reference (the session's public id). */
+  sr: z.string().regex(/^cs_[A-Za-z0-9_-]{22}$/),
   /** Browser id (random, 32 bytes base64url). */
   bid: z.string().min(20).max(100),
   /** Upstream user id. */

@@ -1,3 +1,4 @@
+import type { AccountSummary } from '@ttc/accounts';
 import { hashToken } from '@ttc/crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
@@ -58,4 +59,25 @@ export async function loadBrowserSession(
   // The cookie is sealed by us, so this only fails if the cookie secret leaked; checked anyway (cheap).
   if (session.claimedBy !== hashToken(cookie.bid)) throw new GatewayError('GW_CONNECT_SESSION_MISSING');
   return { cookie, session };
+}
+
+/**
+ * For the page's account forms: this browser's session, the form's CSRF token checked, and the account, which must
+ * belong to the session's user (another user's account answers exactly like a missing one).
+ */
+export async function loadSessionAccount(
+  ctx: GatewayContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  form: { accountId: string; csrf: string | undefined },
+): Promise<{ cookie: ConnectCookie; session: ConnectSession; account: AccountSummary }> {
+  const { cookie, session } = await loadBrowserSession(ctx, request, reply);
+  if (!ctx.cookies.checkCsrf(cookie, form.csrf)) {
+    throw new GatewayError('GW_CSRF_INVALID', undefined, { links: { backToConnect: true } });
+  }
+  const account = await ctx.accounts.get(form.accountId);
+  if (account === null || account.userId !== session.userId) {
+    throw new GatewayError('GW_ACCOUNT_NOT_FOUND', undefined, { links: { backToConnect: true } });
+  }
+  return { cookie, session, account };
 }

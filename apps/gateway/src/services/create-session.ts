@@ -1,3 +1,4 @@
+import { isUuid } from '@ttc/accounts';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 
@@ -34,18 +35,30 @@ export interface CreatedConnectSession {
   expiresAt: string;
 }
 
-/** Creates a connect session for an upstream user; shared by the API and the development shortcut. */
+/**
+ * Creates a connect session for an upstream user; shared by the API and the development shortcut. With
+ * `reconnectAccountId` the account must be one of that user's (else `GW_ACCOUNT_NOT_FOUND`): the page then offers to
+ * re-authorize it.
+ */
 export async function createConnectSession(
   ctx: GatewayContext,
-  input: { userId: string; returnTo: string },
+  input: { userId: string; returnTo: string; reconnectAccountId?: string | undefined },
 ): Promise<CreatedConnectSession> {
   const returnTo = checkReturnTo(input.returnTo, ctx.config.allowedReturnOrigins);
-  const { id, expiresAt } = await ctx.sessions.create({
+  if (input.reconnectAccountId !== undefined) {
+    const account = isUuid(input.reconnectAccountId) ? await ctx.accounts.get(input.reconnectAccountId) : null;
+    // Another user's account answers exactly like a missing one.
+    if (account === null || account.userId !== input.userId) {
+      throw new GatewayError('GW_ACCOUNT_NOT_FOUND', 'reconnectAccountId is not an account of this user.');
+    }
+  }
+  const { ref, linkToken, expiresAt } = await ctx.sessions.create({
     userId: input.userId,
     returnTo,
     ttlSeconds: ctx.config.connectSessionTtlSeconds,
     now: ctx.now(),
+    reconnectAccountId: input.reconnectAccountId,
   });
   ctx.metrics.connectSessionsCreated.inc();
-  return { id, url: `${ctx.config.publicGatewayUrl}/connect/${id}`, expiresAt: expiresAt.toISOString() };
+  return { id: ref, url: `${ctx.config.publicGatewayUrl}/connect/${linkToken}`, expiresAt: expiresAt.toISOString() };
 }

@@ -24,6 +24,8 @@ export interface ConnectPageOptions {
   returnTo: string;
   /** The worker has not reported yet: refresh the page every 2 seconds. */
   waiting?: boolean;
+  /** The account the upstream app asked this session to re-authorize: offered first ("Reconnect @name"). */
+  reconnectAccountId?: string | null;
 }
 
 export const ANOTHER_ACCOUNT_HINT =
@@ -68,6 +70,34 @@ function avatar(account: AccountView): SafeHtml {
   return html`<span class="avatar avatar-fallback" role="img" aria-label="Profile picture of ${name}">${name.slice(0, 1).toUpperCase()}</span>`;
 }
 
+/** "@username", or the display name when TikTok gave no username. */
+function handle(account: AccountView): string {
+  if (account.username) return `@${account.username}`;
+  return account.displayName.trim() === '' ? 'TikTok account' : account.displayName;
+}
+
+/** A form that starts TikTok's authorization to re-authorize one account (CSRF-checked, no JavaScript). */
+function reconnectForm(account: AccountView, csrfToken: string, label: string, className: string): SafeHtml {
+  return html`<form class="inline" method="post" action="/connect/accounts/${account.id}/reconnect">
+<input type="hidden" name="csrf" value="${csrfToken}">
+<button type="submit" class="${className}"${label === 'Reconnect' ? html` aria-label="Reconnect ${handle(account)}"` : ''}>${label}</button>
+</form>`;
+}
+
+/** The account the upstream app sent the user to re-authorize, above the list. */
+function reconnectCard(account: AccountView, csrfToken: string): SafeHtml {
+  const label = accountLabel(account.displayName, account.username);
+  const why =
+    account.status === 'ACTIVE'
+      ? 'Sign in to TikTok again to renew its connection.'
+      : 'TikTok no longer accepts its connection: sign in to TikTok again to restore it.';
+  return html`<section class="card reconnect" aria-labelledby="reconnect-title">
+<h2 id="reconnect-title">Reconnect ${label}</h2>
+<p>${why} On TikTok's page, make sure you sign in as ${handle(account)}.</p>
+${reconnectForm(account, csrfToken, `Reconnect ${handle(account)}`, 'button button-primary')}
+</section>`;
+}
+
 function accountItem(account: AccountView, csrfToken: string): SafeHtml {
   const name = account.displayName.trim() === '' ? 'TikTok account' : account.displayName;
   return html`<li class="account" data-account-id="${account.id}">
@@ -76,6 +106,7 @@ ${avatar(account)}
 <div class="account-name">${name}${statusBadge(account.status)}</div>
 <div class="account-meta">${account.username ? html`@${account.username} · ` : ''}Connected <time datetime="${account.connectedAt.toISOString()}">${dateFormat.format(account.connectedAt)}</time></div>
 </div>
+${account.status === 'REAUTH_REQUIRED' ? reconnectForm(account, csrfToken, 'Reconnect', 'button button-small button-primary') : ''}
 ${
   account.status === 'DISCONNECTED'
     ? ''
@@ -106,9 +137,12 @@ export function renderConnectPage(options: ConnectPageOptions): string {
   } catch {
     // returnTo was validated when the session was created; keep the neutral wording if it ever is not a URL.
   }
+  const target =
+    options.reconnectAccountId == null ? undefined : visible.find((a) => a.id === options.reconnectAccountId);
   const body = html`${options.banner ? bannerMarkup(options.banner) : ''}
 <h1>Your TikTok accounts</h1>
 <p class="lead">Connect the TikTok accounts you want to use with ${appHost}. You can connect several.</p>
+${target ? reconnectCard(target, options.csrfToken) : ''}
 <section aria-labelledby="accounts-title">
 <h2 id="accounts-title">Connected accounts</h2>
 ${
@@ -121,7 +155,7 @@ ${
 <form class="inline" method="get" action="/connect/tiktok">
 <button type="submit" class="button button-primary">${primaryLabel}</button>
 </form>
-<a class="button" href="${options.returnTo}">Done</a>
+<a class="button" href="/connect/done?csrf=${encodeURIComponent(options.csrfToken)}">Done</a>
 </div>
 <p class="hint">${ANOTHER_ACCOUNT_HINT}</p>`;
   return layout({ title: 'Your TikTok accounts', body, ...(options.waiting ? { refreshSeconds: 2 } : {}) });

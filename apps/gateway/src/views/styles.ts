@@ -49,6 +49,8 @@ h2 { font-size: 1.05rem; margin: 1.75rem 0 .75rem; }
 .banner-info { background: var(--info-bg); color: var(--info-text); }
 .banner-warning { background: var(--warn-bg); color: var(--warn-text); }
 .banner-error { background: var(--err-bg); color: var(--err-text); }
+.reconnect { margin: 0 0 1.25rem; }
+.reconnect h2 { margin-top: 0; }
 .accounts { list-style: none; margin: 0; padding: 0; display: grid; gap: .75rem; }
 .account { display: flex; align-items: center; gap: .9rem; background: var(--surface); border: 1px solid var(--border);
   border-radius: var(--radius); padding: .85rem 1rem; box-shadow: var(--shadow); }

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RouteOptions } from '../../context.js';
-import { GatewayError } from '../../errors.js';
 import { htmlResponse, redirectResponse } from '../../plugins/openapi.js';
-import { loadBrowserSession } from '../../services/browser-session.js';
+import { loadSessionAccount } from '../../services/browser-session.js';
 import { renderConfirmDisconnectPage } from '../../views/connect-page.js';
 
 // Any string: an id that cannot exist is answered 404 by the account service's error, like one that does not.
@@ -42,15 +41,10 @@ export const disconnectRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app,
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      const { cookie, session } = await loadBrowserSession(ctx, request, reply);
-      if (!ctx.cookies.checkCsrf(cookie, request.body.csrf)) {
-        throw new GatewayError('GW_CSRF_INVALID', undefined, { links: { backToConnect: true } });
-      }
-      const account = await ctx.accounts.get(request.params.id);
-      // Another user's account answers exactly like a missing one.
-      if (account === null || account.userId !== session.userId) {
-        throw new GatewayError('GW_ACCOUNT_NOT_FOUND', undefined, { links: { backToConnect: true } });
-      }
+      const { cookie, session, account } = await loadSessionAccount(ctx, request, reply, {
+        accountId: request.params.id,
+        csrf: request.body.csrf,
+      });
 
       if (request.body.confirm !== 'yes') {
         return reply

@@ -5,7 +5,7 @@ import type { RouteOptions } from '../../context.js';
 import { GatewayError } from '../../errors.js';
 import { redirectResponse } from '../../plugins/openapi.js';
 import { CONNECT_COOKIE_PATH, cookieAttributes } from '../../services/browser-session.js';
-import { isConnectSessionId, sessionRef } from '../../services/connect-sessions.js';
+import { parseLinkToken } from '../../services/connect-sessions.js';
 
 // Any string: a link that cannot exist is answered 404 below, like one that does not.
 const params = z.object({ sessionId: z.string() });
@@ -31,21 +31,19 @@ export const connectLinkRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const { sessionId } = request.params;
-      if (!isConnectSessionId(sessionId)) throw new GatewayError('GW_CONNECT_SESSION_NOT_FOUND');
-      const ref = sessionRef(sessionId);
+      const link = parseLinkToken(sessionId);
+      if (link === null) throw new GatewayError('GW_CONNECT_SESSION_NOT_FOUND');
+      const { ref } = link;
       const now = ctx.now();
-      const session = await ctx.sessions.load(ref, now);
-      if (session === null) {
-        throw new GatewayError(
-          (await ctx.sessions.hasExpired(ref)) ? 'GW_CONNECT_SESSION_EXPIRED' : 'GW_CONNECT_SESSION_NOT_FOUND',
-        );
-      }
+      const session = await ctx.sessions.loadByLink(link, now);
+      if (session === 'expired') throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
+      if (session === 'not_found') throw new GatewayError('GW_CONNECT_SESSION_NOT_FOUND');
       const existing = ctx.cookies.openConnect(request.cookies[ctx.cookies.names.connect], now);
       if (typeof existing === 'object' && existing.sr === ref && session.claimedBy === hashToken(existing.bid)) {
         return reply.redirect('/connect', 303);
       }
       const bid = ctx.cookies.newBrowserId();
-      if (!(await ctx.sessions.claim(ref, hashToken(bid)))) {
+      if (!(await ctx.sessions.claim(ref, hashToken(bid), now))) {
         throw new GatewayError('GW_CONNECT_SESSION_USED', undefined, { links: { returnTo: session.returnTo } });
       }
       const ttlSeconds = Math.max(1, Math.floor((session.expiresAt.getTime() - now) / 1000));

@@ -7,6 +7,31 @@ import { loadBrowserSession } from '../../services/browser-session.js';
 import type { ConnectResult } from '../../services/connect-sessions.js';
 import { accountLabel, type Banner, renderConnectPage } from '../../views/connect-page.js';
 
+/** The account a "Reconnect" set out to re-authorize, as the page names it. */
+interface ReconnectTarget {
+  id: string;
+  displayName: string;
+  username: string | null;
+}
+
+/**
+ * The banner after a "Reconnect": the same account came back, or TikTok returned another one, which is never
+ * merged into the first: the page says which one came back and whether it was added.
+ */
+function reconnectBanner(result: Extract<ConnectResult, { kind: 'done' }>, target: ReconnectTarget): Banner {
+  const label = accountLabel(result.displayName, result.username);
+  if (result.accountId === target.id) return { tone: 'success', title: `Reconnected ${label}` };
+  const wanted = accountLabel(target.displayName, target.username);
+  return {
+    tone: 'warning',
+    title: `TikTok returned ${label}, not ${wanted}.`,
+    text:
+      result.outcome === 'added'
+        ? `${label} was added as another account. ${wanted} is still not reconnected: click its "Reconnect" button and, on TikTok's page, choose 'Use another account' and sign in as ${wanted}.`
+        : `${label} was already connected; we refreshed its connection. ${wanted} is still not reconnected: click its "Reconnect" button and, on TikTok's page, choose 'Use another account' and sign in as ${wanted}.`,
+  };
+}
+
 function bannerFor(result: ConnectResult): Banner {
   switch (result.kind) {
     case 'pending':
@@ -35,18 +60,32 @@ function bannerFor(result: ConnectResult): Banner {
 }
 
 /**
- * The banner for `?result=<id>`. Results are stored inside the browser's own connect session, so an id from
- * another session simply is not found here: nobody can read another user's outcome by guessing ids.
+ * The outcome for `?result=<id>`, and the account it set out to reconnect, if any. Results are stored inside the
+ * browser's own connect session, so an id from another session simply is not found here: nobody can read another
+ * user's outcome by guessing ids.
  */
 async function resolveResult(
   ctx: GatewayContext,
   sessionRef: string,
   resultId: string | undefined,
-): Promise<{ banner?: Banner; waiting: boolean }> {
-  if (resultId === undefined || !isUuid(resultId)) return { waiting: false };
+): Promise<{ result: ConnectResult | null; reconnecting: string | null; waiting: boolean }> {
+  if (resultId === undefined || !isUuid(resultId)) return { result: null, reconnecting: null, waiting: false };
   // A pending result is waited for (the worker's job event brings the outcome; no polling).
-  const { result, waiting } = await ctx.connectOutcomes.settle(sessionRef, resultId, ctx.config.connectOutcomeWaitMs);
-  return result === null ? { waiting: false } : { banner: bannerFor(result), waiting };
+  const [{ result, waiting }, reconnecting] = await Promise.all([
+    ctx.connectOutcomes.settle(sessionRef, resultId, ctx.config.connectOutcomeWaitMs),
+    ctx.sessions.readConnectionIntent(sessionRef, resultId),
+  ]);
+  return { result, reconnecting, waiting };
+}
+
+function bannerOf(
+  result: ConnectResult | null,
+  reconnecting: string | null,
+  accounts: readonly ReconnectTarget[],
+): Banner | undefined {
+  if (result === null) return undefined;
+  const target = reconnecting === null ? undefined : accounts.find((a) => a.id === reconnecting);
+  return result.kind === 'done' && target !== undefined ? reconnectBanner(result, target) : bannerFor(result);
 }
 
 // A result id that is not one string (`?result=a&result=b`) is ignored like an unknown one: the page still shows.
@@ -69,8 +108,9 @@ export const connectPageRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const { cookie, session } = await loadBrowserSession(ctx, request, reply);
-      const { banner, waiting } = await resolveResult(ctx, session.ref, request.query.result);
+      const { result, reconnecting, waiting } = await resolveResult(ctx, session.ref, request.query.result);
       const accounts = await ctx.accounts.listUserAccounts(session.userId, { includeDisconnected: true });
+      const banner = bannerOf(result, reconnecting, accounts);
       return reply.type('text/html; charset=utf-8').send(
         renderConnectPage({
           accounts,
@@ -78,6 +118,7 @@ export const connectPageRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
           waiting,
           csrfToken: ctx.cookies.csrfToken(cookie),
           returnTo: session.returnTo,
+          reconnectAccountId: session.reconnectAccountId,
         }),
       );
     },
