@@ -23,8 +23,10 @@ export {
   type TokenRefreshJobData,
   type TokenRefreshPayload,
   tokenRefreshPayload,
+  type WebhookDeliverPayload,
+  webhookDeliverPayload,
 } from './payloads.js';
-export { enqueueAccountConnected, enqueueAccountRevoke } from './producers.js';
+export { enqueueAccountConnected, enqueueAccountRevoke, enqueueWebhookDeliveries } from './producers.js';
 export {
   type CreateQueuesOptions,
   closeQueuesAndConnections,

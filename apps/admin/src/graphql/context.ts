@@ -1,5 +1,6 @@
 import type { Accounts } from '@ttc/accounts';
 import type { Queues } from '@ttc/queue';
+import type { WebhookDeliverer } from '@ttc/webhooks';
 import type { AccountsRepository } from './repository.js';
 
 /** What every resolver and loader gets, built once per request (cheap: it only holds references). */
@@ -7,6 +8,8 @@ export interface AdminContext {
   repo: AccountsRepository;
   accounts: Accounts;
   queues: Queues;
+  /** The delivery log's actions (`redeliverWebhook`). */
+  webhooks: WebhookDeliverer;
 }
 
 declare module 'mercurius' {
