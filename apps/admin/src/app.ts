@@ -17,6 +17,7 @@ import { errorBody } from './errors.js';
 import type { QueryLimits } from './graphql/limits.js';
 import { graphqlPlugin } from './graphql/plugin.js';
 import { AccountsRepository } from './graphql/repository.js';
+import { WebhookDeliveriesRepository } from './graphql/webhook-repository.js';
 import { AdminAuthenticator } from './plugins/auth.js';
 import { healthPlugin } from './plugins/health.js';
 import { metricsPlugin } from './plugins/metrics.js';
@@ -188,7 +189,13 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
   await app.register(healthPlugin, { prisma: deps.prisma, redis: deps.redis });
   await app.register(graphqlPlugin, {
     auth,
-    context: { repo, accounts, queues: deps.queues, webhooks },
+    context: {
+      repo,
+      accounts,
+      queues: deps.queues,
+      webhooks,
+      webhookLog: new WebhookDeliveriesRepository(deps.prisma),
+    },
     graphiql: deps.graphiql ?? deps.config.env === 'development',
     ...(deps.limits ? { limits: deps.limits } : {}),
   });
