@@ -5,6 +5,7 @@ export {
   recordConnectResult,
 } from './connect-results.js';
 export { createRedisConnection, type RedisRole } from './connection.js';
+export { type JobPresence, jobPresence } from './job-states.js';
 export {
   ALL_QUEUE_NAMES,
   connectSessionKey,

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@ttc/db';
-import { enqueueWebhookDeliveries, jobIds, type Queues } from '@ttc/queue';
+import { enqueueWebhookDeliveries, jobIds, jobPresence, type Queues } from '@ttc/queue';
 import type { Redis } from 'ioredis';
 import type { WebhookBody, WebhookEventType } from './events.js';
 import { type SendResult, sendWebhook } from './send.js';
@@ -131,16 +131,6 @@ interface LoadedDelivery {
   gone: boolean;
 }
 
-// 0 = missing, 1 = present, 2 = present but failed.
-const JOB_STATES = `
-local out = {}
-for i = 1, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 0 then out[i] = 0
-  elseif redis.call('ZSCORE', ARGV[1], ARGV[i + 1]) then out[i] = 2
-  else out[i] = 1 end
-end
-return out`;
-
 /**
  * The delivery side of the outbox: reads a delivery and its event from Postgres, signs and POSTs it (Standard
  * Webhooks), and records the attempt. 2xx → DELIVERED; 410 → ENDPOINT_GONE and the endpoint is flagged
@@ -182,7 +172,7 @@ export function createWebhookDeliverer(o: WebhookDelivererOptions): WebhookDeliv
           EXISTS (SELECT 1 FROM webhook_endpoints_gone g WHERE g.endpoint = d.endpoint) AS gone
         FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
         WHERE d.id = ${deliveryId}::uuid`;
-      if (!d || d.state !== 'PENDING') return { result: 'skipped', type: d?.type ?? null };
+      if (d?.state !== 'PENDING') return { result: 'skipped', type: d?.type ?? null };
       if (!configured.has(d.endpoint)) {
         await finish(d, 'FAILED', undefined, 'endpoint no longer in WEBHOOK_URLS', null);
         return { result: 'failed', type: d.type };
@@ -240,19 +230,13 @@ export function createWebhookDeliverer(o: WebhookDelivererOptions): WebhookDeliv
           ORDER BY id LIMIT ${pageSize}`;
         if (rows.length === 0) break;
         const ids = rows.map((r) => jobIds.webhookDeliver(r.id));
-        const states = (await o.redis.eval(
-          JOB_STATES,
-          ids.length,
-          ...ids.map((id) => queue.toKey(id)),
-          queue.toKey('failed'),
-          ...ids,
-        )) as number[];
+        const states = await jobPresence(o.redis, queue, ids);
         const missing: string[] = [];
         const due = new Map<string, number>();
         for (const [i, row] of rows.entries()) {
           const state = states[i];
-          if (state === 1) continue;
-          if (state === 2) {
+          if (state === 'present') continue;
+          if (state === 'failed') {
             await queue.remove(jobIds.webhookDeliver(row.id));
             report.replacedFailed++;
           } else {

@@ -40,3 +40,17 @@ export function pageSize(value: number | null | undefined, fallback: number, max
   }
   return n;
 }
+
+/** A forward page of a keyset connection from `limit + 1` rows: the extra row only tells whether there is a next page. */
+export function forwardPage<T extends KeysetPosition>(kind: CursorKind, rows: T[], limit: number, hadAfter: boolean) {
+  const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(kind, node), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > limit,
+      hasPreviousPage: hadAfter,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}

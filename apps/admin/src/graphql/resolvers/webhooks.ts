@@ -2,7 +2,7 @@ import { isUuid } from '@ttc/accounts';
 import { WEBHOOK_EVENT_TYPES } from '@ttc/webhooks';
 import type { IResolvers } from 'mercurius';
 import { adminError } from '../../errors.js';
-import { decodeCursor, encodeCursor, pageSize } from '../cursor.js';
+import { decodeCursor, forwardPage, pageSize } from '../cursor.js';
 import type { WebhookDeliveryFilter } from '../webhook-repository.js';
 import { assertNoNul } from './query.js';
 
@@ -32,17 +32,7 @@ export const webhookQueryResolvers: IResolvers['Query'] = {
     const limit = pageSize(args.first, 20, 100);
     const after = args.after ? decodeCursor('w', args.after) : undefined;
     const rows = await ctx.webhookLog.page(filter, limit + 1, after);
-    const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor('w', node), node }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: rows.length > limit,
-        hasPreviousPage: after !== undefined,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-      totalCount: () => ctx.webhookLog.count(filter),
-    };
+    return { ...forwardPage('w', rows, limit, after !== undefined), totalCount: () => ctx.webhookLog.count(filter) };
   },
 };
 
