@@ -4,6 +4,7 @@ import type { AppConfig } from '@ttc/config';
 import type { Keyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
 import type { Queues } from '@ttc/queue';
+import { createWebhookDeliverer } from '@ttc/webhooks';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -16,6 +17,7 @@ import { errorBody } from './errors.js';
 import type { QueryLimits } from './graphql/limits.js';
 import { graphqlPlugin } from './graphql/plugin.js';
 import { AccountsRepository } from './graphql/repository.js';
+import { WebhookDeliveriesRepository } from './graphql/webhook-repository.js';
 import { AdminAuthenticator } from './plugins/auth.js';
 import { healthPlugin } from './plugins/health.js';
 import { metricsPlugin } from './plugins/metrics.js';
@@ -25,7 +27,9 @@ export interface AdminDeps {
   config: Pick<
     AppConfig,
     'env' | 'adminApiTokens' | 'cookieSecret' | 'queuePrefix' | 'publicAdminUrl' | 'refreshLeadSeconds'
-  >;
+  > &
+    /** Without it, no webhooks are recorded by the admin's disconnects. */
+    Partial<Pick<AppConfig, 'webhooks'>>;
   prisma: PrismaClient;
   /** A plain-command Redis connection (readiness, account services). */
   redis: Redis;
@@ -144,6 +148,15 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
     queuePrefix: deps.config.queuePrefix,
     refreshLeadSeconds: deps.config.refreshLeadSeconds,
     logger: app.log,
+    webhooks: { endpoints: deps.config.webhooks?.urls ?? [] },
+  });
+  // Only for `redeliverWebhook` (it re-enqueues; the worker signs and sends), so it gets no signing secret.
+  const webhooks = createWebhookDeliverer({
+    prisma: deps.prisma,
+    queues: deps.queues,
+    redis: deps.redis,
+    endpoints: deps.config.webhooks?.urls ?? [],
+    secrets: [],
   });
 
   await app.register(helmet, {
@@ -176,7 +189,13 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
   await app.register(healthPlugin, { prisma: deps.prisma, redis: deps.redis });
   await app.register(graphqlPlugin, {
     auth,
-    context: { repo, accounts, queues: deps.queues },
+    context: {
+      repo,
+      accounts,
+      queues: deps.queues,
+      webhooks,
+      webhookLog: new WebhookDeliveriesRepository(deps.prisma),
+    },
     graphiql: deps.graphiql ?? deps.config.env === 'development',
     ...(deps.limits ? { limits: deps.limits } : {}),
   });

@@ -28,6 +28,8 @@ export const AdminErrorCode = {
   ACCOUNT_DISCONNECTED: 'ACCOUNT_DISCONNECTED',
   /** TikTok refused the refresh token earlier: only the user can fix this by connecting again. */
   ACCOUNT_REAUTH_REQUIRED: 'ACCOUNT_REAUTH_REQUIRED',
+  /** No webhook delivery with this id. */
+  WEBHOOK_DELIVERY_NOT_FOUND: 'WEBHOOK_DELIVERY_NOT_FOUND',
   /** Redis did not accept the job; retry later. */
   QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
   /** Anything unexpected. The message is generic; details are in the server log under the request id. */

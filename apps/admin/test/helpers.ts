@@ -25,6 +25,8 @@ export async function startTestAdmin(
     db?: TestDatabase;
     wrapPrisma?: (p: PrismaClient) => PrismaClient;
     redisUrl?: string;
+    /** `WEBHOOK_URLS`: the admin's disconnects then record webhooks. */
+    webhookUrls?: string[];
   } & Pick<Partial<AdminDeps>, 'limits' | 'loginAttemptsPerMinute'> = {},
 ): Promise<TestAdmin> {
   const db = options.db ?? (await createTestDatabase());
@@ -41,6 +43,7 @@ export async function startTestAdmin(
       queuePrefix: prefix,
       publicAdminUrl: 'http://127.0.0.1',
       refreshLeadSeconds: 600,
+      webhooks: { urls: options.webhookUrls ?? [], secrets: [] },
     },
     prisma: options.wrapPrisma ? options.wrapPrisma(db.prisma) : db.prisma,
     redis,

@@ -144,6 +144,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     refreshLeadSeconds: config.refreshLeadSeconds,
     tiktok: deps.tiktok,
     lifecycle: { tiktokTimeoutMs: config.tiktok.timeoutMs },
+    webhooks: { endpoints: config.webhooks.urls },
     now,
   });
   const sessions = new ConnectSessionStore(deps.redis, config.queuePrefix);

@@ -6,6 +6,7 @@ import { parseKeyring } from '@ttc/crypto';
 import { createPrismaClient } from '@ttc/db';
 import { closeQueuesAndConnections, createQueues, createRedisConnection } from '@ttc/queue';
 import { createTikTokClient } from '@ttc/tiktok';
+import { createWebhookDeliverer } from '@ttc/webhooks';
 import { startMonitoringServer } from './http.js';
 import { createLogger } from './logger.js';
 import { createWorkerMetrics } from './metrics.js';
@@ -57,6 +58,15 @@ const accounts = createAccounts({
   refreshLeadSeconds: config.refreshLeadSeconds,
   tiktok: createTikTokClient(tiktokClientOptions(config.tiktok)),
   lifecycle: { tiktokTimeoutMs: config.tiktok.timeoutMs },
+  webhooks: { endpoints: config.webhooks.urls },
+});
+const webhooks = createWebhookDeliverer({
+  prisma,
+  queues,
+  redis,
+  endpoints: config.webhooks.urls,
+  secrets: config.webhooks.secrets,
+  logger,
 });
 
 let built: ReturnType<typeof buildWorker> | undefined;
@@ -96,6 +106,7 @@ schemaReady = true;
 if (!shutdown.closing()) {
   built = buildWorker({
     accounts,
+    webhooks,
     connection: workerConnection,
     prefix: config.queuePrefix,
     concurrency: config.workerConcurrency,
@@ -109,6 +120,7 @@ if (!shutdown.closing()) {
   // At start (Redis may have lost everything while we were down) and then periodically.
   reconciler = startReconciler({
     accounts,
+    webhooks,
     intervalMs: config.reconcileIntervalSeconds * 1000,
     logger,
     metrics,

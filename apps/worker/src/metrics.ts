@@ -17,6 +17,12 @@ export interface WorkerMetrics {
   reconcileRestored: Counter<'kind'>;
   /** When the last reconciler pass finished (seconds since the epoch). */
   reconcileLastRun: Gauge;
+  /** Webhook delivery attempts by event type and result (`delivered`, `retry`, `failed`, `endpoint_gone`, `skipped`). */
+  webhookDeliveries: Counter<'type' | 'result'>;
+  /** Time from sending a webhook to the receiver's answer (or the error), per event type. */
+  webhookDeliveryDuration: Histogram<'type'>;
+  /** Webhook delivery jobs the sweeper had to restore (Redis lost them, or the enqueue never happened). */
+  webhookSweepRestored: Counter;
 }
 
 export interface CreateWorkerMetricsOptions {
@@ -70,6 +76,24 @@ export function createWorkerMetrics(options: CreateWorkerMetricsOptions = {}): W
     reconcileLastRun: new Gauge({
       name: 'ttc_worker_reconcile_last_run_timestamp_seconds',
       help: 'When the last reconciler pass finished.',
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'ttc_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by event type and result (delivered, retry, failed, endpoint_gone, skipped).',
+      labelNames: ['type', 'result'],
+      registers: [registry],
+    }),
+    webhookDeliveryDuration: new Histogram({
+      name: 'ttc_webhook_delivery_duration_seconds',
+      help: 'Time from sending a webhook to the answer (or the error), per event type.',
+      labelNames: ['type'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    webhookSweepRestored: new Counter({
+      name: 'ttc_webhook_sweep_restored_total',
+      help: 'Webhook delivery jobs restored by the sweeper (missing or failed jobs of undelivered deliveries).',
       registers: [registry],
     }),
   };

@@ -1,4 +1,5 @@
 import type { Accounts, ReconcileReport } from '@ttc/accounts';
+import type { WebhookDeliverer } from '@ttc/webhooks';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from './metrics.js';
 
@@ -9,6 +10,8 @@ export interface ReconcilerOptions {
   logger: Logger;
   metrics?: WorkerMetrics;
   pageSize?: number;
+  /** When given, each pass also sweeps the webhook outbox (re-enqueues undelivered deliveries whose job is missing). */
+  webhooks?: WebhookDeliverer;
 }
 
 export interface Reconciler {
@@ -19,7 +22,7 @@ export interface Reconciler {
 }
 
 /**
- * Runs the refresh reconciler at start and then every `intervalMs`, never two passes at once in this process (and,
+ * Runs the refresh reconciler (and the webhook sweeper) at start and then every `intervalMs`, never two passes at once in this process (and,
  * through its Redis lock, one at a time across workers). Errors are logged and the next pass tries again.
  */
 export function startReconciler(options: ReconcilerOptions): Reconciler {
@@ -43,6 +46,7 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
         options.logger.error({ err }, 'reconciler pass failed; the next one retries');
         return null;
       } finally {
+        await sweepWebhooks(options);
         running = undefined;
       }
     })();
@@ -63,4 +67,15 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       await running;
     },
   };
+}
+
+/** The webhook half of a pass: Postgres is the truth, Redis is repaired from it. Errors wait for the next pass. */
+async function sweepWebhooks(options: ReconcilerOptions): Promise<void> {
+  if (!options.webhooks) return;
+  try {
+    const report = await options.webhooks.sweep();
+    options.metrics?.webhookSweepRestored.inc(report.added + report.replacedFailed);
+  } catch (err) {
+    options.logger.error({ err }, 'webhook sweep failed; the next pass retries');
+  }
 }

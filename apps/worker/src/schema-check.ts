@@ -1,7 +1,7 @@
 import type { PrismaClient } from '@ttc/db';
 import type { Logger } from 'pino';
 
-const REQUIRED_TABLES = ['social_accounts', 'account_events'] as const;
+const REQUIRED_TABLES = ['social_accounts', 'account_events', 'webhook_events', 'webhook_deliveries'] as const;
 
 /** Tables the worker writes that do not exist in the connected database. */
 export async function missingTables(prisma: PrismaClient): Promise<string[]> {

@@ -1,5 +1,6 @@
 import type { Accounts } from '@ttc/accounts';
-import { type QueueName, QueueNames } from '@ttc/queue';
+import { ALL_QUEUE_NAMES, type QueueName, QueueNames } from '@ttc/queue';
+import type { WebhookDeliverer } from '@ttc/webhooks';
 import { DelayedError, type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -7,10 +8,13 @@ import type { WorkerMetrics } from './metrics.js';
 import { accountConnectedProcessor } from './processors/account-connected.js';
 import { accountRevokeProcessor } from './processors/account-revoke.js';
 import { RefreshRescheduled, tokenRefreshProcessor } from './processors/token-refresh.js';
+import { webhookDeliverProcessor } from './processors/webhook-deliver.js';
 
 export interface WorkerDeps {
   /** The process's one account service. */
   accounts: Accounts;
+  /** Sends the webhook outbox's deliveries (`webhook.deliver`); without it that queue is not processed. */
+  webhooks?: WebhookDeliverer;
   /** Connection with role `worker` (`maxRetriesPerRequest: null`); BullMQ duplicates it for blocking reads. */
   connection: Redis;
   /** BullMQ key prefix, the same the producers use. */
@@ -26,7 +30,7 @@ export interface WorkerDeps {
   closeTimeoutMs?: number;
   /** Extra BullMQ worker options (tests shorten lock durations). */
   workerOptions?: Partial<WorkerOptions>;
-  /** Queues to process; default all three. */
+  /** Queues to process; default all of them. */
   queues?: readonly QueueName[];
 }
 
@@ -99,13 +103,14 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
     return worker;
   };
 
-  const processors: Record<QueueName, Processor> = {
+  const processors: Partial<Record<QueueName, Processor>> = {
     [QueueNames.accountConnected]: accountConnectedProcessor(accounts),
     [QueueNames.tokenRefresh]: tokenRefreshProcessor(accounts, metrics),
     [QueueNames.accountRevoke]: accountRevokeProcessor(accounts),
+    ...(deps.webhooks ? { [QueueNames.webhookDeliver]: webhookDeliverProcessor(deps.webhooks, metrics) } : {}),
   };
-  const wanted = deps.queues ?? [QueueNames.accountConnected, QueueNames.tokenRefresh, QueueNames.accountRevoke];
-  const workers = wanted.map((queue) => make(queue, processors[queue]));
+  const wanted = (deps.queues ?? ALL_QUEUE_NAMES).filter((queue) => processors[queue] !== undefined);
+  const workers = wanted.map((queue) => make(queue, processors[queue] as Processor));
 
   let closing: Promise<CloseResult> | undefined;
   const close = async (): Promise<CloseResult> => {

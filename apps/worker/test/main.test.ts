@@ -147,7 +147,7 @@ describe('worker main', () => {
       const listening = await app.waitFor('metrics and health endpoints listening');
       const error = await app.waitFor('database tables are missing');
       expect(error.msg).toContain('pnpm db:migrate');
-      expect(error.missing).toEqual(['social_accounts', 'account_events']);
+      expect(error.missing).toEqual(['social_accounts', 'account_events', 'webhook_events', 'webhook_deliveries']);
       expect((await fetch(`${listening.url as string}/readyz`)).status).toBe(503);
       app.child.kill('SIGTERM');
       expect(await app.exited).toBe(0);

@@ -3,6 +3,7 @@ import { applyConnection, type ConnectOutcome, recordConnectionFailed } from './
 import type { AccountsContext, AccountsOptions, TokenLifecycleSettings } from './deps.js';
 import { resolveLifecycleSettings } from './deps.js';
 import { type DisconnectActor, disconnectAccount } from './disconnect.js';
+import { type AccountsOutbox, createAccountsOutbox } from './outbox.js';
 import { type ReconcileOptions, type ReconcileReport, reconcileRefreshJobs } from './reconcile.js';
 import {
   type FreshAccessToken,
@@ -34,6 +35,8 @@ export interface Accounts {
   readonly now: () => number;
   /** The account's one `token.refresh` job: when it is due, schedule, refresh now, cancel, restore in bulk. */
   readonly refreshJobs: RefreshJobs;
+  /** The webhook outbox (for `user.erased` in an erasure's transaction, and enqueueing after its commit). */
+  readonly outbox: AccountsOutbox;
 
   /**
    * Stores a connection (adds the account, or updates the same one), idempotent per `connectionId`; validates the
@@ -80,15 +83,21 @@ export interface Accounts {
 
 /** Builds the account service; build it once per process and share it (single flight is per service). */
 export function createAccounts(options: AccountsOptions): Accounts {
-  const { lifecycle: _lifecycle, refreshLeadSeconds: _lead, now: clock, ...clients } = options;
+  const { lifecycle: _lifecycle, refreshLeadSeconds: _lead, now: clock, webhooks, ...clients } = options;
   const settings = resolveLifecycleSettings(options);
   const now = clock ?? Date.now;
   const refreshJobs = createRefreshJobs({ queues: options.queues, redis: options.redis, settings, now });
-  const ctx: AccountsContext = { ...clients, settings, now, refreshJobs, refreshFlights: new Map() };
+  const outbox = createAccountsOutbox({
+    endpoints: webhooks?.endpoints ?? [],
+    queues: options.queues,
+    logger: options.logger,
+  });
+  const ctx: AccountsContext = { ...clients, settings, now, refreshJobs, outbox, refreshFlights: new Map() };
   return {
     settings,
     now,
     refreshJobs,
+    outbox,
     applyConnection: (payload) => applyConnection(ctx, payload),
     recordConnectionFailed: (payload) => recordConnectionFailed(ctx, payload),
     disconnect: (p) => disconnectAccount(ctx, p),

@@ -5,6 +5,7 @@ import {
   describePayloadIssues,
   recordConnectResult,
 } from '@ttc/queue';
+import { accountEventOutbox } from '@ttc/webhooks';
 import type { AccountsContext } from './deps.js';
 import { AccountError, AccountErrorCode } from './errors.js';
 import { eventsFor } from './refresh.js';
@@ -23,6 +24,7 @@ export interface ConnectOutcome {
 
 interface UpsertRow {
   id: string;
+  webhook_delivery_ids?: string[];
   inserted: boolean;
   display_name: string;
   username: string | null;
@@ -71,8 +73,14 @@ export async function applyConnection(ctx: AccountsContext, payload: unknown): P
     connectSessionId: p.connectSessionId,
     scopes: p.scopes,
   });
+  // The webhooks of those events (account.connected / reconnected / refresh_token_expiring), from the same rows.
+  const outbox = accountEventOutbox(
+    ctx.outbox.endpoints,
+    { events: Prisma.sql`events`, accounts: Prisma.sql`upserted` },
+    now,
+  );
   // One statement: the upsert, its CONNECTED or RECONNECTED event and, if due, the refresh-token expiry warning,
-  // atomic without a transaction of our own. The conflicting row stays locked until it commits, which serializes
+  // with their webhook outbox rows, atomic without a transaction of our own. The conflicting row stays locked until it commits, which serializes
   // concurrent jobs for the same account.
   const [applied] = await ctx.prisma.$queryRaw<UpsertRow[]>`
     WITH upserted AS (
@@ -120,9 +128,11 @@ export async function applyConnection(ctx: AccountsContext, payload: unknown): P
       },
       now,
       true,
-    )})
-    SELECT id::text AS id, inserted, display_name, username, status::text AS status, next_refresh_at
+    )}) ${outbox.ctes}
+    SELECT id::text AS id, inserted, display_name, username, status::text AS status, next_refresh_at,
+      ${outbox.deliveryIds} AS webhook_delivery_ids
     FROM upserted`;
+  await ctx.outbox.enqueue(applied?.webhook_delivery_ids ?? []);
 
   // Not applied: a replay of this connection (its event says what it did), or the account exists with newer tokens
   // (or a later disconnect), which this older connection must not overwrite.

@@ -3,6 +3,7 @@ import type { PrismaClient } from '@ttc/db';
 import type { Queues } from '@ttc/queue';
 import type { TikTokClient } from '@ttc/tiktok';
 import type { Redis } from 'ioredis';
+import type { AccountsOutbox } from './outbox.js';
 import type { RefreshResult } from './refresh.js';
 import type { RefreshJobs } from './refresh-jobs.js';
 
@@ -59,12 +60,20 @@ export interface AccountsOptions {
   tiktok?: TikTokClient;
   /** Overrides of the token lifecycle defaults. */
   lifecycle?: Partial<TokenLifecycleSettings>;
+  /**
+   * Signed webhooks: the configured endpoints (`config.webhooks.urls`). Account changes record their webhook events
+   * in the same statement; none configured (the default) = nothing recorded.
+   */
+  webhooks?: { endpoints: readonly string[] };
   /** Milliseconds since the epoch; every rule of this package reads time here, so tests can move it. Default `Date.now`. */
   now?: () => number;
 }
 
 /** The resolved options every internal function of this package receives; one per `createAccounts` call. */
-export interface AccountsContext extends Omit<AccountsOptions, 'lifecycle' | 'refreshLeadSeconds' | 'now'> {
+export interface AccountsContext
+  extends Omit<AccountsOptions, 'lifecycle' | 'refreshLeadSeconds' | 'now' | 'webhooks'> {
+  /** The webhook outbox: endpoints, `user.erased`, enqueueing after commits. */
+  outbox: AccountsOutbox;
   settings: TokenLifecycleSettings;
   now: () => number;
   refreshJobs: RefreshJobs;

@@ -1,9 +1,14 @@
+import { Prisma } from '@ttc/db';
 import { type AccountRevokePayload, enqueueAccountRevoke } from '@ttc/queue';
+import { accountEventOutbox } from '@ttc/webhooks';
 import type { AccountsContext } from './deps.js';
 import { AccountError, AccountErrorCode } from './errors.js';
 import { type AccountSummary, accountSummarySelect, assertAccountId } from './summary.js';
 
-/** Who disconnected: the user on the page, the upstream app through the API, an operator, or the service itself. */
+/**
+ * Who disconnected: the user on the connect page, the upstream app through its API, an operator, or the service
+ * itself. Sent as `data.actor` of the `account.disconnected` webhook.
+ */
 export type DisconnectActor = 'user' | 'upstream' | 'admin' | 'system';
 
 interface LockedRow {
@@ -25,6 +30,8 @@ interface LockedRow {
  *    the row unchanged (version mismatch) and skips;
  *    — unless another ACTIVE row (another upstream user) holds the same TikTok account: TikTok's revoke would cut
  *    that user off too, so no revoke, and a `REVOKE_SKIPPED` event says why (also when there is no token to revoke);
+ *    The `account.disconnected` webhook (`data.actor`, `data.reason`) is recorded in the same transaction and
+ *    enqueued after the commit;
  * 3. after the commit, the refresh job is removed (a running one ends itself on seeing the account disconnected).
  *
  * When `userId` is given the account must belong to that user, else `ACCOUNT_NOT_FOUND`: the answer for another
@@ -36,7 +43,7 @@ export async function disconnectAccount(
   p: { accountId: string; userId?: string; actor: DisconnectActor; reason?: string },
 ): Promise<AccountSummary> {
   assertAccountId(p.accountId);
-  const { summary, changed, revoke } = await ctx.prisma.$transaction(async (tx) => {
+  const { summary, changed, revoke, webhookDeliveryIds } = await ctx.prisma.$transaction(async (tx) => {
     // Lock first: a concurrent connection or refresh of this account waits for the disconnect, then sees it.
     const [row] = await tx.$queryRaw<LockedRow[]>`
       SELECT user_id, open_id, status::text AS status, token_version, access_token_ciphertext
@@ -46,6 +53,7 @@ export async function disconnectAccount(
     }
     let changed = false;
     let revoke: 'enqueued' | 'skipped' | null = null;
+    let webhookDeliveryIds: string[] = [];
     if (row.status !== 'DISCONNECTED') {
       const tokenVersion = row.token_version + 1;
       await tx.socialAccount.update({
@@ -68,6 +76,20 @@ export async function disconnectAccount(
           data: { actor: p.actor, reason: p.reason ?? null },
         },
       });
+      if (ctx.outbox.endpoints.length > 0) {
+        const data = JSON.stringify({ actor: p.actor, reason: p.reason ?? null });
+        const outbox = accountEventOutbox(
+          ctx.outbox.endpoints,
+          {
+            events: Prisma.sql`(SELECT ${p.accountId}::uuid AS account_id, 'DISCONNECTED'::text AS type, ${data}::jsonb AS data)`,
+            accounts: Prisma.sql`(SELECT * FROM social_accounts WHERE id = ${p.accountId}::uuid)`,
+          },
+          new Date(ctx.now()),
+        );
+        const [recorded] = await tx.$queryRaw<{ ids: string[] }[]>`
+          WITH disconnected AS (SELECT 1) ${outbox.ctes} SELECT ${outbox.deliveryIds} AS ids`;
+        webhookDeliveryIds = recorded?.ids ?? [];
+      }
       const sharedWith = await tx.socialAccount.count({
         where: { openId: row.open_id, platform: 'TIKTOK', status: 'ACTIVE', id: { not: p.accountId } },
       });
@@ -105,8 +127,9 @@ export async function disconnectAccount(
       where: { id: p.accountId },
       select: accountSummarySelect,
     });
-    return { summary, changed, revoke };
+    return { summary, changed, revoke, webhookDeliveryIds };
   });
+  await ctx.outbox.enqueue(webhookDeliveryIds);
   if (changed) {
     await ctx.refreshJobs.cancel(p.accountId).catch((err: unknown) =>
       // A job left behind ends itself when it runs and finds the account disconnected.

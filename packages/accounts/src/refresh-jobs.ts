@@ -1,4 +1,4 @@
-import { jobIds, QueueNames, type TokenRefreshJobData } from '@ttc/queue';
+import { jobIds, jobPresence, QueueNames, type TokenRefreshJobData } from '@ttc/queue';
 import type { AccountsContext, TokenLifecycleSettings } from './deps.js';
 
 /**
@@ -100,21 +100,6 @@ export interface RefreshJobs {
   manualRequested(accountId: string): Promise<boolean>;
 }
 
-// One call per page: is each job there, and is it a failed one (which is replaced)?
-// 0 = missing, 1 = present, 2 = present but failed.
-const JOB_STATES = `
-local out = {}
-for i = 1, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 0 then
-    out[i] = 0
-  elseif redis.call('ZSCORE', ARGV[1], ARGV[i + 1]) then
-    out[i] = 2
-  else
-    out[i] = 1
-  end
-end
-return out`;
-
 /**
  * Scheduled and reconciled jobs carry `{ accountId }` only: one job per account lives in Redis all the time, so its
  * size is paid a million times over; the due time is the job's own delay.
@@ -174,24 +159,18 @@ export function createRefreshJobs(ctx: Pick<AccountsContext, 'queues' | 'redis' 
       const report: BulkScheduleReport = { present: 0, added: 0, replacedFailed: 0 };
       if (accounts.length === 0) return report;
       const ids = accounts.map((a) => jobIds.tokenRefresh(a.id));
-      const states = (await ctx.redis.eval(
-        JOB_STATES,
-        ids.length,
-        ...ids.map((id) => queue.toKey(id)),
-        queue.toKey('failed'),
-        ...ids,
-      )) as number[];
+      const states = await jobPresence(ctx.redis, queue, ids);
       const missing: { name: string; data: TokenRefreshJobData; opts: { jobId: string; delay: number } }[] = [];
       for (let i = 0; i < accounts.length; i++) {
         const state = states[i];
         const account = accounts[i];
         const jobId = ids[i];
         if (account === undefined || jobId === undefined) continue;
-        if (state === 1) {
+        if (state === 'present') {
           report.present++;
           continue;
         }
-        if (state === 2) {
+        if (state === 'failed') {
           await queue.remove(jobId);
           report.replacedFailed++;
         } else {

@@ -2,6 +2,7 @@ import { decryptToken, encryptToken } from '@ttc/crypto';
 import { Prisma } from '@ttc/db';
 import { refreshLockKey } from '@ttc/queue';
 import { isTikTokError, type TikTokError, TikTokErrorCode, type TokenSet } from '@ttc/tiktok';
+import { accountEventOutbox } from '@ttc/webhooks';
 import { tokenAad } from './aad.js';
 import type { AccountsContext, TokenLifecycleSettings } from './deps.js';
 import { AccountError, AccountErrorCode } from './errors.js';
@@ -97,14 +98,17 @@ export function eventsFor(
         jsonb_build_object('tokenVersion', s.token_version, 'refreshTokenExpiresAt', s.refresh_token_expires_at))
     ) AS e(ord, type, message, data)
     WHERE e.ord = 1 ${warn}
-    ORDER BY s.id, e.ord`;
+    ORDER BY s.id, e.ord
+    RETURNING account_id, type, data`;
 }
 
 /**
  * THE token write of the lifecycle: applies `set` to the row only if it is still ACTIVE at the `tokenVersion` read
  * under the lock (the fence), records `event` (and the refresh-token expiry warning, if due) in the same statement,
  * and returns the written row; null when the row moved on (a reconnect, disconnect or another refresh wrote first)
- * and nothing was written.
+ * and nothing was written. The webhooks of those events (account.reauth_required, account.recovered for a REFRESHED
+ * event whose data says `recovered`, account.refresh_token_expiring) are recorded by the same statement and enqueued
+ * after it.
  */
 async function writeFenced(
   ctx: AccountsContext,
@@ -113,7 +117,12 @@ async function writeFenced(
   event: { type: 'REFRESHED' | 'REFRESH_FAILED' | 'REAUTH_REQUIRED'; message: string; data: Record<string, unknown> },
 ): Promise<TokenRow | null> {
   const at = new Date(ctx.now());
-  const rows = await ctx.prisma.$queryRaw<TokenRow[]>`
+  const outbox = accountEventOutbox(
+    ctx.outbox.endpoints,
+    { events: Prisma.sql`events`, accounts: Prisma.sql`updated` },
+    at,
+  );
+  const rows = await ctx.prisma.$queryRaw<(TokenRow & { webhookDeliveryIds?: string[] })[]>`
     WITH updated AS (
       UPDATE social_accounts SET ${set}, updated_at = ${at}
       WHERE id = ${row.id}::uuid AND token_version = ${row.tokenVersion} AND status = 'ACTIVE'::"account_status"
@@ -128,9 +137,13 @@ async function writeFenced(
       },
       at,
       event.type === 'REFRESHED',
-    )})
-    SELECT ${TOKEN_ROW_COLUMNS} FROM updated`;
-  return rows[0] ?? null;
+    )}) ${outbox.ctes}
+    SELECT ${TOKEN_ROW_COLUMNS}, ${outbox.deliveryIds} AS "webhookDeliveryIds" FROM updated`;
+  const [written] = rows;
+  if (!written) return null;
+  const { webhookDeliveryIds, ...stored } = written;
+  await ctx.outbox.enqueue(webhookDeliveryIds ?? []);
+  return stored;
 }
 
 export type RefreshReason = 'scheduled' | 'manual' | 'reconcile' | 'on-demand';
@@ -361,6 +374,8 @@ async function persistRefreshedTokens(
     ctx.settings,
   );
   const scopes = tokens.scopes.length > 0 ? tokens.scopes : row.scopes;
+  const recovered =
+    row.refreshFailureCount > 0 && row.accessTokenExpiresAt !== null && row.accessTokenExpiresAt.getTime() <= ctx.now();
   const set = Prisma.sql`
     access_token_ciphertext = ${accessCiphertext},
     refresh_token_ciphertext = ${refreshCiphertext},
@@ -385,6 +400,8 @@ async function persistRefreshedTokens(
       accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
       nextRefreshAt: nextRefreshAt.toISOString(),
       previousFailures: row.refreshFailureCount,
+      // Refreshing works again after the access token had expired while refreshes failed: `account.recovered`.
+      ...(recovered ? { recovered: true } : {}),
     },
   } as const;
 

@@ -49,10 +49,13 @@ interface ErasedRow {
  * (the row is gone) and is enqueued before the deletion commits, like a disconnect's: if Redis is down the erasure
  * fails whole and can be retried. The revoke processor copes with the missing row (it revokes and records nothing).
  *
- * Idempotent: erasing an unknown (or already erased) user erases nothing and answers 0.
+ * A `user.erased` webhook (`data: { userId, erasedAccounts }`) is recorded in the same transaction, replacing the user's
+ * earlier webhook events; it is the one row that names the user afterwards, until it has been delivered.
+ *
+ * Idempotent: erasing an unknown (or already erased) user erases nothing and answers 0 (and says so by webhook).
  */
 export async function eraseUser(ctx: AccountsContext, userId: string): Promise<UserErasure> {
-  const accounts = await ctx.prisma.$transaction(async (tx) => {
+  const { accounts, webhookDeliveryIds } = await ctx.prisma.$transaction(async (tx) => {
     // Lock first: a concurrent refresh or disconnect of these accounts waits, then finds nothing.
     const rows = await tx.$queryRaw<ErasedRow[]>`
       SELECT id::text AS id, open_id, token_version, access_token_ciphertext
@@ -83,8 +86,15 @@ export async function eraseUser(ctx: AccountsContext, userId: string): Promise<U
     }
     // Events go with their account (ON DELETE CASCADE).
     await tx.socialAccount.deleteMany({ where: { userId } });
-    return erased;
+    // The user's earlier webhook events go too; `user.erased` is recorded in their place, in the same transaction.
+    const webhookDeliveryIds = await ctx.outbox.recordUserErased(tx, {
+      userId,
+      erasedAccounts: erased.length,
+      at: new Date(ctx.now()),
+    });
+    return { accounts: erased, webhookDeliveryIds };
   });
+  await ctx.outbox.enqueue(webhookDeliveryIds);
   for (const account of accounts) {
     await ctx.refreshJobs.cancel(account.id).catch((err: unknown) =>
       // A job left behind ends itself when it runs and finds no account.

@@ -24,6 +24,20 @@ const list = z
   )
   .pipe(z.array(z.string()));
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const isHttpUrl = (value: string) => {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+};
+const webhookSecretPattern = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+const isWebhookSecret = (value: string) => {
+  if (!webhookSecretPattern.test(value)) return false;
+  const bytes = Buffer.from(value.slice('whsec_'.length), 'base64').length;
+  return bytes >= 24 && bytes <= 64;
+};
 const keyringPattern = /^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_-]+={0,2}$/;
 
 /** The raw environment, every variable optional here: required-ness depends on NODE_ENV and the service. */
@@ -83,6 +97,14 @@ const envSchema = z.object({
   REFRESH_LEAD_SECONDS: z.coerce.number().int().min(1).default(600),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(300),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
+  // Messages name the rule, never the value: the secrets must not reach a log through a config error.
+  WEBHOOK_URLS: list.refine((urls) => urls.every(isHttpUrl), 'must be comma-separated http(s) URLs').optional(),
+  WEBHOOK_SECRETS: list
+    .refine(
+      (secrets) => secrets.every(isWebhookSecret),
+      'must be comma-separated whsec_<base64> secrets of 24 to 64 bytes each',
+    )
+    .optional(),
   // Lets processes started from anywhere (or a test) share one set of generated development secrets.
   DEV_SECRETS_FILE: z.string().refine(isAbsolute, 'must be an absolute path').optional(),
 });
@@ -162,6 +184,11 @@ export interface AppConfig {
   refreshLeadSeconds: number;
   reconcileIntervalSeconds: number;
   workerConcurrency: number;
+  /**
+   * Signed webhooks (Standard Webhooks) to the upstream app. `urls` empty = no webhooks: nothing is recorded.
+   * `secrets[0]` signs; every secret is sent as a signature (rotation). Secrets in clear: never log them.
+   */
+  webhooks: { urls: string[]; secrets: string[] };
   /** Names of settings that were generated or defaulted for development, for the start-up banner. */
   generated: string[];
 }
@@ -243,6 +270,14 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
       break;
     }
   }
+  const webhookUrls = env.WEBHOOK_URLS ?? [];
+  const webhookSecrets = env.WEBHOOK_SECRETS ?? [];
+  if (webhookUrls.length > 0 && webhookSecrets.length === 0) {
+    issues.push({ variable: 'WEBHOOK_SECRETS', problem: 'required when WEBHOOK_URLS is set (the first one signs)' });
+  }
+  if (production && webhookUrls.some((u) => !u.startsWith('https://'))) {
+    issues.push({ variable: 'WEBHOOK_URLS', problem: 'every URL must be https in production' });
+  }
   if (issues.length > 0) throw new ConfigError(issues);
 
   const usingSandbox = env.TIKTOK_CLIENT_KEY === undefined && !production;
@@ -316,6 +351,7 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     refreshLeadSeconds: env.REFRESH_LEAD_SECONDS,
     reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
     workerConcurrency: env.WORKER_CONCURRENCY,
+    webhooks: { urls: webhookUrls, secrets: webhookSecrets },
     generated,
   };
   return config;
@@ -349,6 +385,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     scopes: config.tiktok.scopes.join(','),
     publicGatewayUrl: config.publicGatewayUrl,
     allowedReturnOrigins: config.allowedReturnOrigins,
+    webhookEndpoints: config.webhooks.urls.length,
     generatedForDevelopment: config.generated,
   };
 }

@@ -100,6 +100,50 @@ describe('loadConfig in production', () => {
   });
 });
 
+describe('webhook settings', () => {
+  const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+  it('reads comma-separated endpoints and secrets, the first secret signing', () => {
+    const [a, b] = [secret(), secret()];
+    const env = {
+      ...production(),
+      WEBHOOK_URLS: 'https://a.example.com/hook, https://b.example.com/hook',
+      WEBHOOK_SECRETS: `${a},${b}`,
+    };
+    const config = loadConfig({ service: 'worker', env });
+    expect(config.webhooks).toEqual({
+      urls: ['https://a.example.com/hook', 'https://b.example.com/hook'],
+      secrets: [a, b],
+    });
+  });
+
+  it('has no webhooks when none are configured, also in development (nothing generated)', () => {
+    expect(loadConfig({ service: 'worker', env: production() }).webhooks).toEqual({ urls: [], secrets: [] });
+    const dev = loadConfig({ service: 'worker', env: {}, devSecretsFile: tmpFile() });
+    expect(dev.webhooks).toEqual({ urls: [], secrets: [] });
+    expect(dev.generated).not.toContain('WEBHOOK_SECRETS');
+  });
+
+  it('stops the start-up on malformed values, naming the variable and never the value', () => {
+    const env = { ...production(), WEBHOOK_URLS: 'ftp://files.example.com', WEBHOOK_SECRETS: 'whsec_dG9vc2hvcnQ=' };
+    const error = configError(() => loadConfig({ service: 'worker', env }));
+    expect(error.issues.map((i) => i.variable).sort()).toEqual(['WEBHOOK_SECRETS', 'WEBHOOK_URLS']);
+    expect(error.message).not.toContain('dG9vc2hvcnQ');
+    expect(error.message).not.toContain('files.example.com');
+  });
+
+  it('refuses endpoints without a secret, and http endpoints in production', () => {
+    const missing = configError(() =>
+      loadConfig({ service: 'worker', env: { ...production(), WEBHOOK_URLS: 'https://a.example.com' } }),
+    );
+    expect(missing.issues.map((i) => i.variable)).toEqual(['WEBHOOK_SECRETS']);
+    const plain = { ...production(), WEBHOOK_URLS: 'http://a.example.com', WEBHOOK_SECRETS: secret() };
+    expect(configError(() => loadConfig({ service: 'worker', env: plain })).issues[0]?.variable).toBe('WEBHOOK_URLS');
+    const dev = loadConfig({ service: 'worker', env: { ...plain, NODE_ENV: 'test' }, devSecretsFile: tmpFile() });
+    expect(dev.webhooks.urls).toEqual(['http://a.example.com']);
+  });
+});
+
 describe('loadConfig in development', () => {
   it('points TikTok at the sandbox and generates secrets when none are set', () => {
     const file = tmpFile();

@@ -13,6 +13,7 @@ export {
   userConnectSessionsIndexKey,
 } from './connect-results.js';
 export { createRedisConnection, type RedisRole } from './connection.js';
+export { type JobPresence, jobPresence } from './job-states.js';
 export {
   ALL_QUEUE_NAMES,
   connectSessionKey,
@@ -32,8 +33,10 @@ export {
   type TokenRefreshJobData,
   type TokenRefreshPayload,
   tokenRefreshPayload,
+  type WebhookDeliverPayload,
+  webhookDeliverPayload,
 } from './payloads.js';
-export { enqueueAccountConnected, enqueueAccountRevoke } from './producers.js';
+export { enqueueAccountConnected, enqueueAccountRevoke, enqueueWebhookDeliveries } from './producers.js';
 export {
   type CreateQueuesOptions,
   closeQueuesAndConnections,

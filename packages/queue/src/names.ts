@@ -6,6 +6,7 @@ export const QueueNames = {
   accountConnected: 'account.connected',
   tokenRefresh: 'token.refresh',
   accountRevoke: 'account.revoke',
+  webhookDeliver: 'webhook.deliver',
 } as const;
 
 export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
@@ -20,6 +21,8 @@ export const jobIds = {
   /** One refresh job per account: whoever schedules it, there is only ever one. */
   tokenRefresh: (accountId: string) => `refresh-${accountId}`,
   accountRevoke: (accountId: string, tokenVersion: number) => `revoke-${accountId}-${tokenVersion}`,
+  /** One job per webhook delivery (event × endpoint) at a time; it moves itself to delayed between retries. */
+  webhookDeliver: (deliveryId: string) => `webhook-${deliveryId}`,
 };
 
 /**

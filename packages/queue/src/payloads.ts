@@ -64,6 +64,13 @@ export const accountRevokePayload = z.object({
 });
 export type AccountRevokePayload = z.infer<typeof accountRevokePayload>;
 
+/**
+ * `webhook.deliver`: one delivery (event × endpoint) of the webhook outbox. Only the delivery's id: the body and the
+ * endpoint are read from Postgres (the outbox is the truth), and the signing secret is the worker's configuration.
+ */
+export const webhookDeliverPayload = z.object({ deliveryId: z.uuid() });
+export type WebhookDeliverPayload = z.infer<typeof webhookDeliverPayload>;
+
 /** Names a payload's invalid fields and why, never their values (they may be ciphertexts or user identifiers). */
 export function describePayloadIssues(
   queue: string,

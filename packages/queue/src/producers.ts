@@ -5,6 +5,7 @@ import {
   type AccountRevokePayload,
   accountConnectedPayload,
   accountRevokePayload,
+  type WebhookDeliverPayload,
 } from './payloads.js';
 import type { Queues } from './queues.js';
 
@@ -32,4 +33,23 @@ export async function enqueueAccountRevoke(
   return queues.accountRevoke.add(QueueNames.accountRevoke, data, {
     jobId: jobIds.accountRevoke(data.accountId, tokenVersion),
   });
+}
+
+/**
+ * Enqueues one `webhook.deliver` job per delivery id, due after `delayMs` (default at once). Idempotent: a delivery
+ * whose job exists keeps it (deterministic job ids).
+ */
+export async function enqueueWebhookDeliveries(
+  queues: Queues,
+  deliveryIds: readonly string[],
+  delayMs: (deliveryId: string) => number = () => 0,
+): Promise<void> {
+  if (deliveryIds.length === 0) return;
+  await queues.webhookDeliver.addBulk(
+    deliveryIds.map((deliveryId) => ({
+      name: QueueNames.webhookDeliver,
+      data: { deliveryId } satisfies WebhookDeliverPayload,
+      opts: { jobId: jobIds.webhookDeliver(deliveryId), delay: delayMs(deliveryId) },
+    })),
+  );
 }

@@ -1,7 +1,12 @@
 import { type DefaultJobOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QueueNames } from './names.js';
-import type { AccountConnectedPayload, AccountRevokePayload, TokenRefreshJobData } from './payloads.js';
+import type {
+  AccountConnectedPayload,
+  AccountRevokePayload,
+  TokenRefreshJobData,
+  WebhookDeliverPayload,
+} from './payloads.js';
 
 const DAY_SECONDS = 86_400;
 
@@ -32,12 +37,22 @@ export const defaultJobOptions: Record<keyof typeof QueueNames, DefaultJobOption
     removeOnComplete: true,
     removeOnFail: { age: 30 * DAY_SECONDS, count: 10_000 },
   },
+  // The processor schedules retries itself (the job moves to delayed at the backoff it wrote to the delivery log),
+  // so BullMQ's attempts are only the net for unexpected errors (database down); the sweeper replaces a job that
+  // exhausted them. Completed jobs hold nothing worth keeping (the log is in Postgres).
+  webhookDeliver: {
+    attempts: 8,
+    backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+    removeOnComplete: true,
+    removeOnFail: { age: 7 * DAY_SECONDS, count: 10_000 },
+  },
 };
 
 export interface Queues {
   accountConnected: Queue<AccountConnectedPayload>;
   tokenRefresh: Queue<TokenRefreshJobData>;
   accountRevoke: Queue<AccountRevokePayload>;
+  webhookDeliver: Queue<WebhookDeliverPayload>;
   all(): Queue[];
   close(): Promise<void>;
 }
@@ -55,11 +70,13 @@ export function createQueues({ connection, prefix }: CreateQueuesOptions): Queue
   const accountConnected = make<AccountConnectedPayload>('accountConnected');
   const tokenRefresh = make<TokenRefreshJobData>('tokenRefresh');
   const accountRevoke = make<AccountRevokePayload>('accountRevoke');
-  const all = () => [accountConnected, tokenRefresh, accountRevoke] as Queue[];
+  const webhookDeliver = make<WebhookDeliverPayload>('webhookDeliver');
+  const all = () => [accountConnected, tokenRefresh, accountRevoke, webhookDeliver] as Queue[];
   return {
     accountConnected,
     tokenRefresh,
     accountRevoke,
+    webhookDeliver,
     all,
     close: async () => {
       await Promise.all(all().map((q) => q.close()));

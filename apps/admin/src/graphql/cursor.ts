@@ -9,23 +9,26 @@ export interface KeysetPosition {
   id: string;
 }
 
+/** `a`: accounts, `e`: account events, `w`: webhook deliveries. */
+export type CursorKind = 'a' | 'e' | 'w';
+
 /**
  * Cursors are opaque to clients (base64url) but not secret: they only hold the sort key of a row. The kind prefix
  * stops an event cursor from being used to page accounts and vice versa.
  */
-export function encodeCursor(kind: 'a' | 'e', position: KeysetPosition): string {
+export function encodeCursor(kind: CursorKind, position: KeysetPosition): string {
   return Buffer.from(`${kind}|${position.createdAt.getTime()}|${position.id}`, 'utf8').toString('base64url');
 }
 
 /** Decodes a cursor from `after`, or throws BAD_USER_INPUT: a forged or truncated cursor is the client's mistake. */
-export function decodeCursor(kind: 'a' | 'e', cursor: string): KeysetPosition {
+export function decodeCursor(kind: CursorKind, cursor: string): KeysetPosition {
   const invalid = () => adminError('BAD_USER_INPUT', 'Invalid cursor', { argument: 'after' });
   if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   const [k, ms, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (k !== kind || ms === undefined || id === undefined || rest.length > 0 || !/^[0-9]{1,15}$/.test(ms)) {
     throw invalid();
   }
-  if (!(kind === 'a' ? isUuid(id) : EVENT_ID.test(id))) throw invalid();
+  if (!(kind === 'e' ? EVENT_ID.test(id) : isUuid(id))) throw invalid();
   return { createdAt: new Date(Number(ms)), id };
 }
 
@@ -36,4 +39,18 @@ export function pageSize(value: number | null | undefined, fallback: number, max
     throw adminError('BAD_USER_INPUT', `${argument} must be between 1 and ${max}`, { argument });
   }
   return n;
+}
+
+/** A forward page of a keyset connection from `limit + 1` rows: the extra row only tells whether there is a next page. */
+export function forwardPage<T extends KeysetPosition>(kind: CursorKind, rows: T[], limit: number, hadAfter: boolean) {
+  const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(kind, node), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > limit,
+      hasPreviousPage: hadAfter,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import type { MercuriusContext } from 'mercurius';
-import { decodeCursor, encodeCursor, pageSize } from './cursor.js';
+import { decodeCursor, forwardPage, pageSize } from './cursor.js';
 import type { AccountRow, EventRow } from './repository.js';
 
 export const EVENTS_DEFAULT_PAGE = 10;
@@ -12,17 +12,7 @@ export interface EventConnection {
 
 /** Builds a forward page from `limit + 1` rows: the extra row only tells whether there is a next page. */
 export function eventConnection(rows: EventRow[], limit: number, hadAfter: boolean): EventConnection {
-  const page = rows.slice(0, limit);
-  const edges = page.map((node) => ({ cursor: encodeCursor('e', node), node }));
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: rows.length > limit,
-      hasPreviousPage: hadAfter,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-  };
+  return forwardPage('e', rows, limit, hadAfter);
 }
 
 interface EventsParams {

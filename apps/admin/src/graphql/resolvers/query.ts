@@ -1,7 +1,7 @@
 import { isUuid } from '@ttc/accounts';
 import type { IResolvers } from 'mercurius';
 import { adminError } from '../../errors.js';
-import { decodeCursor, encodeCursor, pageSize } from '../cursor.js';
+import { decodeCursor, forwardPage, pageSize } from '../cursor.js';
 import { eventConnection } from '../loaders.js';
 import { ACCOUNT_STATUSES, type AccountFilter, type AccountRow } from '../repository.js';
 
@@ -43,18 +43,8 @@ export const queryResolvers: IResolvers['Query'] = {
     const limit = pageSize(args.first, ACCOUNTS_DEFAULT_PAGE, ACCOUNTS_MAX_PAGE);
     const after = args.after ? decodeCursor('a', args.after) : undefined;
     const rows = await ctx.repo.page(filter, limit + 1, after);
-    const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor('a', node), node }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: rows.length > limit,
-        hasPreviousPage: after !== undefined,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-      // A function: graphql-js only calls it (one COUNT query) when the client selects totalCount.
-      totalCount: () => ctx.repo.count(filter),
-    };
+    // totalCount is a function: graphql-js only calls it (one COUNT query) when the client selects it.
+    return { ...forwardPage('a', rows, limit, after !== undefined), totalCount: () => ctx.repo.count(filter) };
   },
 
   async account(_root, args: { id: string }, ctx) {
