@@ -216,11 +216,11 @@ describe('signed webhooks from the outbox', () => {
     secretsSeen.push(expiring.accessToken, expiring.refreshToken, expiring.payload.accessTokenCiphertext);
     await h.accounts.applyConnection(expiring.payload);
 
-    // user.erased, recorded in the erasure's transaction.
-    const ids = await db.prisma.$transaction((tx) =>
-      h.accounts.outbox.recordUserErased(tx, { userId: 'user-gone', erasedAccounts: 2, at: new Date(now()) }),
-    );
-    await h.accounts.outbox.enqueue(ids);
+    // user.erased, through the erasure itself (a user with one account, connected before webhooks were configured).
+    const gone = makeTestConnection(keyring, { userId: 'user-gone' });
+    await harness([]).accounts.applyConnection(gone.payload);
+    secretsSeen.push(gone.accessToken, gone.refreshToken);
+    expect(await h.accounts.eraseUser('user-gone')).toMatchObject({ erasedAccounts: 1 });
 
     const expected = [
       'account.connected',
@@ -275,7 +275,7 @@ describe('signed webhooks from the outbox', () => {
     expect(byType('account.recovered')[0]).toMatchObject({ accountId, status: 'ACTIVE' });
     expect(byType('user.erased')[0]).toEqual({
       userId: 'user-gone',
-      erasedAccounts: 2,
+      erasedAccounts: 1,
       occurredAt: expect.any(String),
     });
     const metrics = await h.metrics.registry.metrics();
