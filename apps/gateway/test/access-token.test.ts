@@ -16,10 +16,7 @@ beforeAll(async () => {
     queues: h.queues,
     queuePrefix: h.prefix,
     tiktok: createTikTokClient({
-      clientKey: h.sandbox.clientKey,
-      clientSecret: h.sandbox.clientSecret,
-      authUrl: h.sandbox.authUrl,
-      apiUrl: h.sandbox.url,
+      ...h.sandbox.clientOptions,
     }),
   });
 });

@@ -108,11 +108,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const { port } = app.server.address() as AddressInfo;
   const reachableHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const url = `http://${reachableHost.includes(':') ? `[${reachableHost}]` : reachableHost}:${port}`;
+  const authUrl = `${url}/v2/auth/authorize/`;
   return {
     url,
-    authUrl: `${url}/v2/auth/authorize/`,
+    authUrl,
     clientKey: state.clientKey,
     clientSecret: state.clientSecret,
+    clientOptions: { clientKey: state.clientKey, clientSecret: state.clientSecret, authUrl, apiUrl: url },
     control: createSandboxControl(url),
     close: () => app.close(),
   };

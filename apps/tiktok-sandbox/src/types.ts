@@ -153,6 +153,8 @@ export interface SandboxHandle {
   authUrl: string;
   clientKey: string;
   clientSecret: string;
+  /** What a TikTok client needs to talk to this sandbox: `createTikTokClient({ ...sandbox.clientOptions })`. */
+  clientOptions: { clientKey: string; clientSecret: string; authUrl: string; apiUrl: string };
   /** Typed wrapper over the HTTP control API. */
   control: SandboxControl;
   close(): Promise<void>;

@@ -57,10 +57,7 @@ function makeProc(): Proc {
     queues,
     queuePrefix: prefix,
     tiktok: createTikTokClient({
-      clientKey: sandbox.clientKey,
-      clientSecret: sandbox.clientSecret,
-      authUrl: sandbox.authUrl,
-      apiUrl: sandbox.url,
+      ...sandbox.clientOptions,
       timeoutMs: 3_000,
       now,
     }),

@@ -53,10 +53,7 @@ function harness(endpoints: string[]): Harness {
     queues,
     queuePrefix: prefix,
     tiktok: createTikTokClient({
-      clientKey: sandbox.clientKey,
-      clientSecret: sandbox.clientSecret,
-      authUrl: sandbox.authUrl,
-      apiUrl: sandbox.url,
+      ...sandbox.clientOptions,
       timeoutMs: 3_000,
       now,
     }),

@@ -40,10 +40,7 @@ function makeDeps(overrides: Partial<AccountsOptions> = {}): TestAccounts {
     queues,
     queuePrefix,
     tiktok: createTikTokClient({
-      clientKey: sandbox.clientKey,
-      clientSecret: sandbox.clientSecret,
-      authUrl: sandbox.authUrl,
-      apiUrl: sandbox.url,
+      ...sandbox.clientOptions,
       timeoutMs: 3_000,
     }),
     lifecycle: { retryBaseMs: 200, retryMaxMs: 2_000 },
