@@ -65,18 +65,30 @@ describe('console login', () => {
     expect(setCookie).not.toContain(ADMIN_TOKEN);
   });
 
-  it('serves the console page with a strict CSP and no inline script', async () => {
+  it.each([
+    ['/console', 'console.js'],
+    ['/console/webhooks', 'webhooks.js'],
+  ])('serves %s with a strict CSP and no inline script', async (path, script) => {
     const { cookie } = await login();
-    const page = await admin.app.inject({ method: 'GET', url: '/console', headers: { cookie } });
+    const page = await admin.app.inject({ method: 'GET', url: path, headers: { cookie } });
     expect(page.statusCode).toBe(200);
     const csp = String(page.headers['content-security-policy']);
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(page.body).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    expect(page.body).toContain(`src="/console/assets/${script}"`);
     expect(page.headers['x-frame-options']).toBeDefined();
-    const js = await admin.app.inject({ method: 'GET', url: '/console/assets/console.js' });
-    expect(js.statusCode).toBe(200);
-    expect(js.headers['content-type']).toContain('javascript');
+    for (const name of [script, 'common.js']) {
+      const js = await admin.app.inject({ method: 'GET', url: `/console/assets/${name}` });
+      expect(js.statusCode).toBe(200);
+      expect(js.headers['content-type']).toContain('javascript');
+    }
+  });
+
+  it('sends a visitor without a session from the webhooks view to the login form and back', async () => {
+    const res = await admin.app.inject({ method: 'GET', url: '/console/webhooks' });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/console/login?next=/console/webhooks');
   });
 
   it('refuses a login form posted from another site', async () => {

@@ -46,18 +46,43 @@ export function loginPage(options: { error?: string; next: string }): string {
   );
 }
 
-export function consolePage(options: { csrf: string }): string {
+type ConsoleView = 'accounts' | 'webhooks';
+
+const VIEWS: { view: ConsoleView; href: string; label: string }[] = [
+  { view: 'accounts', href: '/console', label: 'Accounts' },
+  { view: 'webhooks', href: '/console/webhooks', label: 'Webhooks' },
+];
+
+/** A signed-in console page: the shared bar (views, queue dashboard, sign out), the view's body and its module. */
+function consoleLayout(options: { csrf: string; view: ConsoleView; title: string; body: string; script: string }) {
+  const links = VIEWS.map(({ view, href, label }) =>
+    view === options.view ? `<a href="${href}" aria-current="page">${label}</a>` : `<a href="${href}">${label}</a>`,
+  ).join('\n    ');
   return layout(
-    'TikTok connect admin',
+    options.title,
     `<header class="bar">
   <h1>TikTok connect admin</h1>
-  <nav>
+  <nav aria-label="Console">
+    ${links}
     <a href="/queues" id="queues-link">Queue dashboard</a>
     <button type="button" id="logout" class="link">Sign out</button>
   </nav>
 </header>
 <main>
-  <section id="stats" class="stats" aria-label="Accounts per status"></section>
+${options.body}
+</main>
+<script type="module" src="/console/assets/${options.script}"></script>`,
+    `<meta name="csrf-token" content="${escapeHtml(options.csrf)}">`,
+  );
+}
+
+export function consolePage(options: { csrf: string }): string {
+  return consoleLayout({
+    csrf: options.csrf,
+    view: 'accounts',
+    title: 'TikTok connect admin',
+    script: 'console.js',
+    body: `  <section id="stats" class="stats" aria-label="Accounts per status"></section>
   <form id="search-form" class="search" role="search">
     <input id="search" name="search" type="search" placeholder="Display name, username or open id" aria-label="Search accounts">
     <input id="user-id" name="userId" type="text" placeholder="User id" aria-label="User id">
@@ -80,9 +105,36 @@ export function consolePage(options: { csrf: string }): string {
       <button type="button" id="more" hidden>Load more</button>
     </section>
     <section id="detail" class="detail" aria-label="Account detail" hidden></section>
-  </div>
-</main>
-<script src="/console/assets/console.js" defer></script>`,
-    `<meta name="csrf-token" content="${escapeHtml(options.csrf)}">`,
-  );
+  </div>`,
+  });
+}
+
+export function webhooksPage(options: { csrf: string }): string {
+  return consoleLayout({
+    csrf: options.csrf,
+    view: 'webhooks',
+    title: 'Webhooks · TikTok connect admin',
+    script: 'webhooks.js',
+    body: `  <h2>Webhook deliveries</h2>
+  <form id="webhook-filter" class="search">
+    <label for="webhook-status">Status</label>
+    <select id="webhook-status" name="status">
+      <option value="">Any status</option>
+      <option value="PENDING">Pending</option>
+      <option value="DELIVERED">Delivered</option>
+      <option value="FAILED">Failed</option>
+      <option value="ENDPOINT_GONE">Endpoint gone</option>
+    </select>
+    <button type="submit">Filter</button>
+  </form>
+  <p id="message" role="status" class="message"></p>
+  <section aria-label="Webhook deliveries">
+    <p id="total" class="muted"></p>
+    <table id="deliveries" class="cards">
+      <thead><tr><th>Event</th><th>Endpoint</th><th>Status</th><th>Attempts</th><th>Last answer</th><th>Last error</th><th>Next attempt</th><th>Delivered</th><th><span class="visually-hidden">Actions</span></th></tr></thead>
+      <tbody></tbody>
+    </table>
+    <button type="button" id="more" hidden>Load more</button>
+  </section>`,
+  });
 }

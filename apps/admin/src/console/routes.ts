@@ -5,13 +5,18 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { z } from 'zod';
 import { errorBody } from '../errors.js';
 import { type AdminAuthenticator, isSameOrigin, requireAdmin } from '../plugins/auth.js';
-import { consolePage, loginPage, safeNext } from './pages.js';
+import { consolePage, loginPage, safeNext, webhooksPage } from './pages.js';
 
+const script = (name: string) => ({
+  type: 'text/javascript; charset=utf-8',
+  body: readFileSync(new URL(`./assets/${name}`, import.meta.url)),
+});
+
+// ES modules: common.js (GraphQL client, DOM helpers, sign-out) is imported by each view's script.
 const assets = {
-  'console.js': {
-    type: 'text/javascript; charset=utf-8',
-    body: readFileSync(new URL('./assets/console.js', import.meta.url)),
-  },
+  'common.js': script('common.js'),
+  'console.js': script('console.js'),
+  'webhooks.js': script('webhooks.js'),
   'console.css': {
     type: 'text/css; charset=utf-8',
     body: readFileSync(new URL('./assets/console.css', import.meta.url)),
@@ -100,14 +105,18 @@ export async function consolePlugin(scope: FastifyInstance, options: ConsoleOpti
     async (_request, reply) => reply.header('set-cookie', auth.clearedCookie()).code(204).send(),
   );
 
-  app.get('/console', async (request, reply) => {
-    const principal = auth.authenticate(request);
-    if (principal === null || principal === 'bad-bearer' || principal.method !== 'cookie' || !principal.csrf) {
-      return reply.redirect('/console/login?next=/console', 303);
-    }
-    return reply
-      .type('text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .send(consolePage({ csrf: principal.csrf }));
-  });
+  // The signed-in pages: a cookie session with its CSRF token, or the login form (which comes back here).
+  const pages = { '/console': consolePage, '/console/webhooks': webhooksPage } as const;
+  for (const [path, page] of Object.entries(pages)) {
+    app.get(path, async (request, reply) => {
+      const principal = auth.authenticate(request);
+      if (principal === null || principal === 'bad-bearer' || principal.method !== 'cookie' || !principal.csrf) {
+        return reply.redirect(`/console/login?next=${path}`, 303);
+      }
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(page({ csrf: principal.csrf }));
+    });
+  }
 }

@@ -1,57 +1,8 @@
-// Admin console: talks to /graphql with the session cookie and the CSRF token from the page's meta tag.
-// No framework and no innerHTML with data: every value goes through textContent.
-
-const csrf = document.querySelector('meta[name="csrf-token"]').getAttribute('content');
-const $ = (selector) => document.querySelector(selector);
+// Admin console, accounts view: search, account detail, disconnect, force refresh.
+import { $, el, graphql, say, when } from './common.js';
 
 const ACCOUNT_FIELDS = `id userId openId displayName username status scopes accessTokenExpiresAt
   refreshTokenExpiresAt nextRefreshAt lastRefreshedAt refreshFailureCount lastError connectedAt disconnectedAt createdAt`;
-
-async function graphql(query, variables) {
-  const response = await fetch('/graphql', {
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { 'content-type': 'application/json', 'x-admin-csrf': csrf },
-    body: JSON.stringify({ query, variables }),
-  });
-  if (response.status === 401) {
-    window.location.assign('/console/login?next=/console');
-    throw new Error('Session expired');
-  }
-  const body = await response.json();
-  if (body.errors?.length > 0) {
-    const error = new Error(body.errors[0].message);
-    error.code = body.errors[0].extensions?.code;
-    throw error;
-  }
-  return body.data;
-}
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (key === 'class') node.className = value;
-    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, String(value));
-  }
-  for (const child of children) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-function when(iso) {
-  if (!iso) return '—';
-  const date = new Date(iso);
-  return el('time', { datetime: iso, title: iso }, date.toLocaleString());
-}
-
-function say(text, failed) {
-  const message = $('#message');
-  message.textContent = text;
-  message.className = failed ? 'message failed' : 'message';
-}
 
 const state = { filter: {}, endCursor: null, selectedId: null };
 
@@ -204,10 +155,5 @@ $('#search-form').addEventListener('submit', (event) => {
 });
 
 $('#more').addEventListener('click', () => loadAccounts(true).catch((error) => say(error.message, true)));
-
-$('#logout').addEventListener('click', async () => {
-  await fetch('/console/logout', { method: 'POST', credentials: 'same-origin', headers: { 'x-admin-csrf': csrf } });
-  window.location.assign('/console/login');
-});
 
 Promise.all([loadStats(), loadAccounts(false)]).catch((error) => say(error.message, true));
