@@ -16,18 +16,16 @@
 // Env: BENCH_EVENTS (N, default 2,000), BENCH_ROUNDS (default 3), BENCH_CONCURRENCY (C, default 20, as the default
 // WORKER_CONCURRENCY), BENCH_DATABASE_URL / TEST_DATABASE_URL, BENCH_REDIS_URL / TEST_REDIS_URL.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { createTestAccounts, makeTestConnection } from '@ttc/accounts/testing';
 import { generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase } from '@ttc/db/testing';
 import { createQueues, createRedisConnection, QueueNames } from '@ttc/queue';
 import { createWebhookDeliverer } from '@ttc/webhooks';
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildWorker } from '../src/worker.js';
+import { deletePrefix, writeResults } from './support.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 2_000);
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
@@ -89,15 +87,6 @@ async function startCountingReceiver() {
         server.close(() => resolve());
       }),
   };
-}
-
-async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5_000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
 }
 
 /** Runs `task(i)` for i in [0, count), `parallel` at a time. */
@@ -270,11 +259,7 @@ async function main() {
     console.log(
       `${'load average (1/5/15 min) before / after'.padEnd(44)} ${results.loadavg.before.join(' ')} / ${results.loadavg.after.join(' ')} (${results.cpus} CPUs)`,
     );
-    const dir = fileURLToPath(new URL('./results/', import.meta.url));
-    mkdirSync(dir, { recursive: true });
-    const file = `${dir}webhook-delivery-${results.at.replace(/[:.]/g, '-')}.json`;
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`\nwrote ${file}`);
+    writeResults('webhook-delivery', results);
   } finally {
     await worker.close();
     await receiver.close();
