@@ -10,13 +10,12 @@
 // The Redis is shared with other people's tests, so nothing is flushed: each phase uses its own key prefix and
 // deletes it afterwards with SCAN + UNLINK. Env: BENCH_DATABASE_URL / TEST_DATABASE_URL, BENCH_REDIS_URL / TEST_REDIS_URL.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { createAccounts } from '@ttc/accounts';
 import { generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase } from '@ttc/db/testing';
 import { createQueues, createRedisConnection, jobIds, QueueNames } from '@ttc/queue';
 import type { Redis } from 'ioredis';
+import { deletePrefix, writeResults } from './support.js';
 
 const N = Number(process.env.BENCH_ACCOUNTS ?? 100_000);
 const PAGE = 5_000;
@@ -27,17 +26,6 @@ const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'r
 async function usedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory');
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
-}
-
-async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5_000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
 }
 
 /** MEMORY USAGE of a sample of job hashes, plus the queue-level keys, per job. */
@@ -186,11 +174,7 @@ async function main() {
     ];
     console.log(`\nrefresh scheduling, ${accounts.length.toLocaleString('en')} accounts`);
     for (const [what, value, note] of table) console.log(`${what.padEnd(52)} ${value.padStart(12)}  ${note}`);
-    const dir = fileURLToPath(new URL('./results/', import.meta.url));
-    mkdirSync(dir, { recursive: true });
-    const file = `${dir}refresh-scheduling-${results.at.replace(/[:.]/g, '-')}.json`;
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`\nwrote ${file}`);
+    writeResults('refresh-scheduling', results);
   } finally {
     await deletePrefix(redis, prefixes.plain).catch(() => undefined);
     await deletePrefix(redis, prefixes.prod).catch(() => undefined);

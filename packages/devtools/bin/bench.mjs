@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `pnpm bench [name…]`: runs the project's benchmarks one after another (never in parallel: the machine they run on
 // is small, and each bench compares against a baseline measured in the same run). Each prints its own table and
-// writes JSON under its app's bench/results/. Names: redirect, admin, refresh, startup (default: all).
+// writes JSON under its app's bench/results/. Names: redirect, admin, refresh, webhooks,
+// startup (default: all).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,11 @@ const benches = {
   admin: {
     what: 'GraphQL accounts(first: 50) over 100,000 accounts vs a constant resolver (target ratio ≥ 0.3)',
     file: 'apps/admin/bench/accounts.bench.ts',
+    args: [],
+  },
+  webhooks: {
+    what: 'webhook delivery end to end (outbox rows → worker → local receiver) vs plain fetch POSTs, interleaved rounds',
+    file: 'apps/worker/bench/webhook-delivery.bench.ts',
     args: [],
   },
   startup: {
