@@ -1,14 +1,12 @@
 // `pnpm db:migrate`: applies pending migrations to DATABASE_URL (the development default when unset), offline.
-import { join } from 'node:path';
 import { loadConfig } from '@ttc/config';
-import { DEFAULT_MIGRATIONS_DIR, MigrationError, migrateDatabase } from '../migrate.js';
+import { MigrationError, migrateDatabase } from '../migrate.js';
 
 async function main(): Promise<void> {
-  // Development secrets (unused here) would otherwise be written under packages/db: keep them with the others.
-  const config = loadConfig({
-    service: 'cli',
-    devSecretsFile: join(DEFAULT_MIGRATIONS_DIR, '../../.dev/secrets.json'),
-  });
+  // Development secrets (unused here) go where every app keeps them: DEV_SECRETS_FILE when set, else the
+  // workspace root's .dev/, whatever folder this runs from. A path of its own here made `pnpm dev` print a key file
+  // that the apps, given DEV_SECRETS_FILE, did not use.
+  const config = loadConfig({ service: 'cli' });
   const started = performance.now();
   const result = await migrateDatabase(config.databaseUrl, { log: (line) => console.log(line) });
   const ms = Math.round(performance.now() - started);
