@@ -335,8 +335,12 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
       env.ALLOWED_RETURN_ORIGINS !== undefined || production
         ? origins
         : (pick('ALLOWED_RETURN_ORIGINS', undefined, () => [
-            'http://localhost:3000',
-            'http://127.0.0.1:3000',
+            // The gateway itself (its /dev demo returns there), wherever GATEWAY_PORT or PUBLIC_GATEWAY_URL put it.
+            ...new Set([
+              new URL(publicGatewayUrl).origin,
+              `http://localhost:${env.GATEWAY_PORT}`,
+              `http://127.0.0.1:${env.GATEWAY_PORT}`,
+            ]),
             'http://localhost:5173',
             'http://localhost:8080',
           ]) as string[]),

@@ -145,6 +145,14 @@ describe('webhook settings', () => {
 });
 
 describe('loadConfig in development', () => {
+  it("lets returnTo point at the gateway's own port, whatever GATEWAY_PORT is (the /dev demo's Done)", () => {
+    const config = loadConfig({ service: 'gateway', env: { GATEWAY_PORT: '4100' }, devSecretsFile: tmpFile() });
+    expect(config.allowedReturnOrigins).toEqual(
+      expect.arrayContaining(['http://localhost:4100', 'http://127.0.0.1:4100', 'http://localhost:5173']),
+    );
+    expect(config.allowedReturnOrigins).not.toContain('http://localhost:3000');
+  });
+
   it('points TikTok at the sandbox and generates secrets when none are set', () => {
     const file = tmpFile();
     const config = loadConfig({ service: 'gateway', env: { SANDBOX_PORT: '4555' }, devSecretsFile: file });
