@@ -27,6 +27,8 @@ export async function startTestAdmin(
     redisUrl?: string;
     /** `WEBHOOK_URLS`: the admin's disconnects then record webhooks. */
     webhookUrls?: string[];
+    /** `REQUEST_TIMEOUT_MS`. */
+    requestTimeoutMs?: number;
   } & Pick<Partial<AdminDeps>, 'limits' | 'loginAttemptsPerMinute'> = {},
 ): Promise<TestAdmin> {
   const db = options.db ?? (await createTestDatabase());
@@ -44,6 +46,7 @@ export async function startTestAdmin(
       publicAdminUrl: 'http://127.0.0.1',
       refreshLeadSeconds: 600,
       webhooks: { urls: options.webhookUrls ?? [], secrets: [] },
+      ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     },
     prisma: options.wrapPrisma ? options.wrapPrisma(db.prisma) : db.prisma,
     redis,

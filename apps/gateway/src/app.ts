@@ -1,6 +1,6 @@
 import formbody from '@fastify/formbody';
 import { createAccounts } from '@ttc/accounts';
-import type { AppConfig } from '@ttc/config';
+import { type AppConfig, serverTimeouts } from '@ttc/config';
 import type { Keyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
 import type { Queues } from '@ttc/queue';
@@ -111,6 +111,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     logController: new GatewayLogController(),
     trustProxy: deps.trustProxy ?? false,
     bodyLimit: 64 * 1024,
+    ...serverTimeouts(config.requestTimeoutMs),
     // The longest parameter of ours is a user id: 255 characters, up to 12 once percent-encoded (4-byte UTF-8).
     // Anything longer is not a route of ours.
     routerOptions: { maxParamLength: 255 * 12 },
