@@ -1,7 +1,42 @@
 // The gateway's HTTP edges against hostile or misplaced clients: slow requests, development pages, proxies, metrics.
+import type { AppConfig } from '@ttc/config';
 import { sendPartialRequest } from '@ttc/testing';
-import { describe, expect, it } from 'vitest';
-import { API_KEY, startHarness } from './harness.js';
+import { createTikTokClient } from '@ttc/tiktok';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildGateway, type GatewayDeps } from '../src/app.js';
+import { API_KEY, type Harness, startHarness } from './harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+/** A second gateway on the harness's clients, with some settings changed. */
+async function gatewayWith(
+  config: Partial<AppConfig>,
+  deps: Partial<GatewayDeps> = {},
+  run: (app: FastifyInstance) => Promise<void> = async () => {},
+): Promise<void> {
+  const app = await buildGateway({
+    config: { ...h.config, ...config },
+    prisma: h.db.prisma,
+    redis: h.redis,
+    queues: h.queues,
+    tiktok: createTikTokClient({ clientKey: 'k', clientSecret: 's' }),
+    keyring: h.keyring,
+    logger: false,
+    ...deps,
+  });
+  try {
+    await run(app);
+  } finally {
+    await app.close();
+  }
+}
 
 describe('request timeout', () => {
   it('answers 408 to a request whose body never completes', async () => {
@@ -16,5 +51,33 @@ describe('request timeout', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('development pages', () => {
+  it('serve /dev to loopback clients when NODE_ENV=development is set explicitly', async () => {
+    await gatewayWith({ env: 'development', envExplicit: true }, {}, async (app) => {
+      expect((await app.inject('/')).headers.location).toBe('/dev');
+      expect((await app.inject({ url: '/dev', remoteAddress: '127.0.0.1' })).statusCode).toBe(303);
+      expect((await app.inject({ url: '/dev/done', remoteAddress: '::1' })).statusCode).toBe(200);
+    });
+  });
+
+  it('answer 404 to a client that is not on loopback, whatever X-Forwarded-For says', async () => {
+    await gatewayWith({ env: 'development', envExplicit: true }, {}, async (app) => {
+      const remote = { remoteAddress: '203.0.113.7' };
+      expect((await app.inject({ url: '/dev', ...remote })).statusCode).toBe(404);
+      expect((await app.inject({ url: '/dev/done', ...remote })).statusCode).toBe(404);
+      const forged = await app.inject({ url: '/dev', ...remote, headers: { 'x-forwarded-for': '127.0.0.1' } });
+      expect(forged.statusCode).toBe(404);
+      expect((await app.inject({ url: '/', ...remote })).statusCode).toBe(200);
+    });
+  });
+
+  it('do not exist when NODE_ENV was left unset (development only by default)', async () => {
+    await gatewayWith({ env: 'development', envExplicit: false }, {}, async (app) => {
+      expect((await app.inject({ url: '/dev', remoteAddress: '127.0.0.1' })).statusCode).toBe(404);
+      expect((await app.inject('/')).statusCode).toBe(200);
+    });
   });
 });

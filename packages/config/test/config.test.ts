@@ -159,6 +159,13 @@ describe('loadConfig in development', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
+  it('tells a defaulted NODE_ENV from one set explicitly (development pages need it set)', () => {
+    const file = tmpFile();
+    expect(loadConfig({ service: 'gateway', env: {}, devSecretsFile: file }).envExplicit).toBe(false);
+    const set = loadConfig({ service: 'gateway', env: { NODE_ENV: 'development' }, devSecretsFile: file });
+    expect(set.envExplicit).toBe(true);
+  });
+
   it('shares generated secrets between processes through the secrets file', () => {
     const file = tmpFile();
     const first = loadConfig({ service: 'gateway', env: {}, devSecretsFile: file });
