@@ -21,3 +21,22 @@ describe('request timeout', () => {
     }
   });
 });
+
+describe('console assets', () => {
+  it('answers 404 to names of Object.prototype members, never 500', async () => {
+    const admin = await startTestAdmin();
+    try {
+      for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+        const res = await admin.app.inject(`/console/assets/${name}`);
+        expect({ name, status: res.statusCode, body: res.json() }).toEqual({
+          name,
+          status: 404,
+          body: { error: { code: 'NOT_FOUND', message: expect.any(String) } },
+        });
+      }
+      expect((await admin.app.inject('/console/assets/console.css')).statusCode).toBe(200);
+    } finally {
+      await admin.close();
+    }
+  });
+});
