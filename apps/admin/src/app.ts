@@ -139,6 +139,7 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
     tokens: deps.config.adminApiTokens,
     cookieSecret: deps.config.cookieSecret,
     secureCookie: deps.config.env === 'production' || deps.config.publicAdminUrl.startsWith('https:'),
+    revocations: { redis: deps.redis, keyPrefix: deps.config.queuePrefix },
   });
   const repo = new AccountsRepository(deps.prisma);
   const accounts = createAccounts({
