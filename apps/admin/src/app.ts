@@ -29,7 +29,7 @@ export interface AdminDeps {
     'env' | 'adminApiTokens' | 'cookieSecret' | 'queuePrefix' | 'publicAdminUrl' | 'refreshLeadSeconds'
   > &
     /** Without it, no webhooks are recorded by the admin's disconnects. */
-    Partial<Pick<AppConfig, 'webhooks' | 'requestTimeoutMs'>>;
+    Partial<Pick<AppConfig, 'webhooks' | 'requestTimeoutMs' | 'trustProxy'>>;
   prisma: PrismaClient;
   /** A plain-command Redis connection (readiness, account services). */
   redis: Redis;
@@ -117,6 +117,8 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger,
     bodyLimit: 256 * 1024,
+    // Behind a proxy (TRUST_PROXY), the login limiter and the logs see the client's address, not the proxy's.
+    trustProxy: (deps.config.trustProxy ?? false) as FastifyServerOptions['trustProxy'],
     ...serverTimeouts(deps.config.requestTimeoutMs ?? 30_000),
     // The id of a request shows up in its log lines and in internal error responses for support.
     genReqId: () => crypto.randomUUID(),

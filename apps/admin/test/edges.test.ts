@@ -40,3 +40,39 @@ describe('console assets', () => {
     }
   });
 });
+
+describe('TRUST_PROXY', () => {
+  /** `x-ratelimit-remaining` of a wrong console login from each client behind a proxy at 10.0.0.2. */
+  async function remainingFor(trustProxy: boolean, clients: string[]): Promise<number[]> {
+    const admin = await startTestAdmin({ trustProxy, loginAttemptsPerMinute: 10 });
+    try {
+      const remaining: number[] = [];
+      for (const client of clients) {
+        const res = await admin.app.inject({
+          method: 'POST',
+          url: '/console/login',
+          remoteAddress: '10.0.0.2',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'sec-fetch-site': 'same-origin',
+            'x-forwarded-for': client,
+          },
+          payload: 'token=wrong',
+        });
+        remaining.push(Number(res.headers['x-ratelimit-remaining']));
+      }
+      expect(remaining[0]).toBe(9);
+      return remaining;
+    } finally {
+      await admin.close();
+    }
+  }
+
+  it('gives two clients behind a trusted proxy two login-limit buckets', async () => {
+    expect(await remainingFor(true, ['198.51.100.1', '198.51.100.1', '198.51.100.2'])).toEqual([9, 8, 9]);
+  });
+
+  it('puts every client behind an untrusted proxy in one bucket', async () => {
+    expect(await remainingFor(false, ['198.51.100.1', '198.51.100.1', '198.51.100.2'])).toEqual([9, 8, 7]);
+  });
+});

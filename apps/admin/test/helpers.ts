@@ -29,6 +29,8 @@ export async function startTestAdmin(
     webhookUrls?: string[];
     /** `REQUEST_TIMEOUT_MS`. */
     requestTimeoutMs?: number;
+    /** `TRUST_PROXY`. */
+    trustProxy?: boolean;
   } & Pick<Partial<AdminDeps>, 'limits' | 'loginAttemptsPerMinute'> = {},
 ): Promise<TestAdmin> {
   const db = options.db ?? (await createTestDatabase());
@@ -47,6 +49,7 @@ export async function startTestAdmin(
       refreshLeadSeconds: 600,
       webhooks: { urls: options.webhookUrls ?? [], secrets: [] },
       ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+      ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     },
     prisma: options.wrapPrisma ? options.wrapPrisma(db.prisma) : db.prisma,
     redis,

@@ -81,3 +81,42 @@ describe('development pages', () => {
     });
   });
 });
+
+describe('TRUST_PROXY', () => {
+  /** `x-ratelimit-remaining` of a one-time link request from each client, in order, on a fresh limiter. */
+  async function remainingFor(trustProxy: AppConfig['trustProxy'], clients: string[]): Promise<number[]> {
+    const remaining: number[] = [];
+    const fresh = `${h.prefix}-${Math.random().toString(36).slice(2)}`;
+    await gatewayWith({ trustProxy, queuePrefix: fresh }, {}, async (app) => {
+      for (const client of clients) {
+        const res = await app.inject({
+          url: '/connect/cs_unknown.secret',
+          remoteAddress: '10.0.0.2',
+          headers: { 'x-forwarded-for': client },
+        });
+        remaining.push(Number(res.headers['x-ratelimit-remaining']));
+      }
+    });
+    // A fresh bucket of 60 (one-time links) less this request.
+    expect(remaining[0]).toBe(59);
+    return remaining;
+  }
+
+  it('gives two clients behind a trusted proxy two rate-limit buckets', async () => {
+    const [a1, a2, b1] = await remainingFor(true, ['198.51.100.1', '198.51.100.1', '198.51.100.2']);
+    expect(a2).toBe((a1 ?? 0) - 1);
+    expect(b1).toBe(a1);
+  });
+
+  it("puts every client behind an untrusted proxy in the proxy's one bucket", async () => {
+    const [a1, , b1] = await remainingFor(false, ['198.51.100.1', '198.51.100.1', '198.51.100.2']);
+    expect(b1).toBe((a1 ?? 0) - 2);
+  });
+
+  it('trusts only the listed proxy addresses', async () => {
+    const [a1, , b1] = await remainingFor(['10.0.0.0/8'], ['198.51.100.1', '198.51.100.1', '198.51.100.2']);
+    expect(b1).toBe(a1);
+    const [c1, , d1] = await remainingFor(['192.0.2.1'], ['198.51.100.1', '198.51.100.1', '198.51.100.2']);
+    expect(d1).toBe((c1 ?? 0) - 2);
+  });
+});

@@ -109,6 +109,19 @@ const envSchema = z.object({
   DEV_SECRETS_FILE: z.string().refine(isAbsolute, 'must be an absolute path').optional(),
   // A request whose headers and body have not all arrived by then is answered 408 (slow clients, slowloris).
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  // Which proxies to believe about the client's address (X-Forwarded-For): rate limits and logs key on it.
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(true|false|\d{1,2}|[0-9A-Fa-f:./]+(\s*,\s*[0-9A-Fa-f:./]+)*)$/,
+      'true, false, a number of hops, or comma-separated proxy addresses/CIDRs',
+    )
+    .transform((v): boolean | number | string[] => {
+      if (v === 'true' || v === 'false') return v === 'true';
+      if (/^\d+$/.test(v)) return Number(v);
+      return v.split(',').map((s) => s.trim());
+    })
+    .default(false),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -195,6 +208,11 @@ export interface AppConfig {
   generated: string[];
   /** How long a client may take to send a whole request (headers and body); also the idle-socket limit. */
   requestTimeoutMs: number;
+  /**
+   * TRUST_PROXY, as Fastify's `trustProxy` takes it: false (the socket's peer is the client), true (the leftmost
+   * X-Forwarded-For address), a number of proxy hops, or the proxies' addresses/CIDRs.
+   */
+  trustProxy: boolean | number | string[];
   /** Whether NODE_ENV was set (not defaulted): development pages need it set explicitly. */
   envExplicit: boolean;
 }
@@ -360,6 +378,7 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     webhooks: { urls: webhookUrls, secrets: webhookSecrets },
     generated,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    trustProxy: env.TRUST_PROXY,
     envExplicit: cleaned.NODE_ENV !== undefined,
   };
   return config;

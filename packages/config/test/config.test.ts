@@ -166,6 +166,20 @@ describe('loadConfig in development', () => {
     expect(set.envExplicit).toBe(true);
   });
 
+  it('reads TRUST_PROXY as a boolean, a hop count or a list of proxy addresses', () => {
+    const trust = (value?: string) =>
+      loadConfig({
+        service: 'gateway',
+        env: value === undefined ? {} : { TRUST_PROXY: value },
+        devSecretsFile: tmpFile(),
+      }).trustProxy;
+    expect(trust()).toBe(false);
+    expect(trust('true')).toBe(true);
+    expect(trust('2')).toBe(2);
+    expect(trust('10.0.0.0/8, 127.0.0.1')).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(configError(() => trust('yes please')).issues[0]?.variable).toBe('TRUST_PROXY');
+  });
+
   it('shares generated secrets between processes through the secrets file', () => {
     const file = tmpFile();
     const first = loadConfig({ service: 'gateway', env: {}, devSecretsFile: file });
