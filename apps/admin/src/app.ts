@@ -1,6 +1,6 @@
 import helmet from '@fastify/helmet';
 import { createAccounts } from '@ttc/accounts';
-import type { AppConfig } from '@ttc/config';
+import { type AppConfig, serverTimeouts } from '@ttc/config';
 import type { Keyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
 import type { Queues } from '@ttc/queue';
@@ -29,7 +29,7 @@ export interface AdminDeps {
     'env' | 'adminApiTokens' | 'cookieSecret' | 'queuePrefix' | 'publicAdminUrl' | 'refreshLeadSeconds'
   > &
     /** Without it, no webhooks are recorded by the admin's disconnects. */
-    Partial<Pick<AppConfig, 'webhooks'>>;
+    Partial<Pick<AppConfig, 'webhooks' | 'requestTimeoutMs' | 'trustProxy'>>;
   prisma: PrismaClient;
   /** A plain-command Redis connection (readiness, account services). */
   redis: Redis;
@@ -117,6 +117,9 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger,
     bodyLimit: 256 * 1024,
+    // Behind a proxy (TRUST_PROXY), the login limiter and the logs see the client's address, not the proxy's.
+    trustProxy: (deps.config.trustProxy ?? false) as FastifyServerOptions['trustProxy'],
+    ...serverTimeouts(deps.config.requestTimeoutMs ?? 30_000),
     // The id of a request shows up in its log lines and in internal error responses for support.
     genReqId: () => crypto.randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
@@ -138,6 +141,7 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
     tokens: deps.config.adminApiTokens,
     cookieSecret: deps.config.cookieSecret,
     secureCookie: deps.config.env === 'production' || deps.config.publicAdminUrl.startsWith('https:'),
+    revocations: { redis: deps.redis, keyPrefix: deps.config.queuePrefix },
   });
   const repo = new AccountsRepository(deps.prisma);
   const accounts = createAccounts({

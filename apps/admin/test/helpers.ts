@@ -27,6 +27,10 @@ export async function startTestAdmin(
     redisUrl?: string;
     /** `WEBHOOK_URLS`: the admin's disconnects then record webhooks. */
     webhookUrls?: string[];
+    /** `REQUEST_TIMEOUT_MS`. */
+    requestTimeoutMs?: number;
+    /** `TRUST_PROXY`. */
+    trustProxy?: boolean;
   } & Pick<Partial<AdminDeps>, 'limits' | 'loginAttemptsPerMinute'> = {},
 ): Promise<TestAdmin> {
   const db = options.db ?? (await createTestDatabase());
@@ -44,6 +48,8 @@ export async function startTestAdmin(
       publicAdminUrl: 'http://127.0.0.1',
       refreshLeadSeconds: 600,
       webhooks: { urls: options.webhookUrls ?? [], secrets: [] },
+      ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+      ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     },
     prisma: options.wrapPrisma ? options.wrapPrisma(db.prisma) : db.prisma,
     redis,

@@ -155,6 +155,40 @@ describe('cookie sessions on the API', () => {
   });
 });
 
+describe('console logout', () => {
+  it('refuses a cookie captured before logout, and only that session', async () => {
+    const captured = await login();
+    const other = await login();
+    const query = (session: { cookie: string; csrf: string }) =>
+      admin.app.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { cookie: session.cookie, 'x-admin-csrf': session.csrf, 'content-type': 'application/json' },
+        payload: { query: '{ __typename }' },
+      });
+    expect((await query(captured)).statusCode).toBe(200);
+    const signedOut = () => admin.redis.keys(`${admin.prefix}:admin:signed-out:*`);
+    const before = await signedOut();
+    const out = await admin.app.inject({
+      method: 'POST',
+      url: '/console/logout',
+      headers: { cookie: captured.cookie, 'x-admin-csrf': captured.csrf },
+    });
+    expect(out.statusCode).toBe(204);
+
+    expect((await query(captured)).statusCode).toBe(401);
+    const page = await admin.app.inject({ method: 'GET', url: '/console', headers: { cookie: captured.cookie } });
+    expect(page.headers.location).toBe('/console/login?next=/console');
+    expect((await query(other)).statusCode).toBe(200);
+    // Kept in Redis under the admin's prefix, no longer than the session would have lived.
+    const added = (await signedOut()).filter((key) => !before.includes(key));
+    expect(added).toHaveLength(1);
+    const ttl = await admin.redis.pttl(added[0]!);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(8 * 3600 * 1000);
+  });
+});
+
 describe('queue dashboard', () => {
   it('is behind admin auth: redirects a browser to login, refuses API calls without a token', async () => {
     const page = await admin.app.inject({ method: 'GET', url: '/queues' });

@@ -1,6 +1,6 @@
 import formbody from '@fastify/formbody';
 import { createAccounts } from '@ttc/accounts';
-import type { AppConfig } from '@ttc/config';
+import { type AppConfig, serverTimeouts } from '@ttc/config';
 import type { Keyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
 import type { Queues } from '@ttc/queue';
@@ -52,7 +52,7 @@ export interface GatewayDeps {
   logger?: FastifyServerOptions['logger'];
   /** Clock in ms since the epoch; tests move it to expire states and sessions. */
   now?: () => number;
-  /** Passed to Fastify: set when the gateway runs behind a proxy, so rate limits see client addresses. */
+  /** Overrides `config.trustProxy` (TRUST_PROXY): set behind a proxy, so rate limits see client addresses. */
   trustProxy?: FastifyServerOptions['trustProxy'];
   /** Sees every route as it is registered (the OpenAPI test lists them to find any the document misses). */
   onRoute?: (route: FastifyRouteOptions) => void;
@@ -109,8 +109,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   const app = Fastify({
     logger: deps.logger ?? gatewayLoggerOptions(config),
     logController: new GatewayLogController(),
-    trustProxy: deps.trustProxy ?? false,
+    trustProxy: deps.trustProxy ?? (config.trustProxy as FastifyServerOptions['trustProxy']),
     bodyLimit: 64 * 1024,
+    ...serverTimeouts(config.requestTimeoutMs),
     // The longest parameter of ours is a user id: 255 characters, up to 12 once percent-encoded (4-byte UTF-8).
     // Anything longer is not a route of ours.
     routerOptions: { maxParamLength: 255 * 12 },

@@ -33,7 +33,7 @@ shutdownOnSignals({ logger: app.log, timeoutMs: 15_000, steps: closeSteps });
 try {
   await app.listen({ host: config.host, port: config.ports.gateway });
   app.log.info(describeConfig(config), 'gateway started');
-  if (config.env === 'development') {
+  if (config.env === 'development' && config.envExplicit) {
     app.log.info(`Open ${config.publicGatewayUrl}/dev to try the connect page with a demo user`);
   }
 } catch (error) {

@@ -1,5 +1,6 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
+import { serverTimeouts } from '@ttc/config';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { SandboxError } from './errors.js';
 import { logIdOf, oauthError, type SandboxContext, setLogId, userInfoError } from './http.js';
@@ -23,6 +24,8 @@ function checkOptions(options: SandboxOptions): void {
   if (options.clientKey === '') problems.push('clientKey');
   if (options.clientSecret === '') problems.push('clientSecret');
   if (options.redirectUris?.some((uri) => !isAcceptableRedirectUri(uri, []))) problems.push('redirectUris');
+  const timeout = options.requestTimeoutMs;
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1)) problems.push('requestTimeoutMs');
   if (options.publicUrl !== undefined && !/^https?:\/\/[^/]/.test(options.publicUrl)) problems.push('publicUrl');
   if (problems.length > 0) {
     throw new SandboxError('SANDBOX_INVALID_OPTIONS', `Invalid sandbox options: ${problems.join(', ')}`);
@@ -40,6 +43,7 @@ export async function createSandbox(
       ? { redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'] }
       : false,
     routerOptions: { ignoreTrailingSlash: true },
+    ...serverTimeouts(options.requestTimeoutMs ?? 30_000),
   });
   const ctx: SandboxContext = {
     state,

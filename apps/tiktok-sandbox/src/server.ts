@@ -17,6 +17,7 @@ const sandbox = await startSandbox({
   clientKey: config.clientKey,
   clientSecret: config.clientSecret,
   publicUrl: config.publicUrl,
+  requestTimeoutMs: config.requestTimeoutMs,
   logger: true,
 });
 // The client key is not a secret; the client secret is never printed.

@@ -34,6 +34,8 @@ export interface SandboxOptions {
   codeTtlSeconds?: number;
   /** Base URL used for links and avatars (default `http://host:port`, or the request's host under `inject()`). */
   publicUrl?: string;
+  /** A request not fully received (headers and body) by then is answered 408; also the idle-socket limit. Default 30000. */
+  requestTimeoutMs?: number;
   /** Fastify request logging (authorization headers are redacted). Default false. */
   logger?: boolean;
 }

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   buildSandboxApp,
@@ -53,6 +54,25 @@ describe('startSandbox', () => {
       expect(await other.control.calls()).toHaveLength(1);
     } finally {
       await other.close();
+    }
+  });
+
+  it('answers 408 to a request whose body never completes', async () => {
+    const slow = await startSandbox({ requestTimeoutMs: 300 });
+    try {
+      // A slow client: announces 100 bytes of body, sends 8, then waits.
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        const req = request(`${slow.url}/v2/oauth/token/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '100' },
+        });
+        req.on('response', (res) => resolve(res.statusCode));
+        req.on('error', reject);
+        req.write('code=abc');
+      });
+      expect(status).toBe(408);
+    } finally {
+      await slow.close();
     }
   });
 

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serverTimeouts } from '@ttc/config';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
@@ -13,6 +14,8 @@ export interface MonitoringServerOptions {
   registry: Registry;
   checks: Record<string, ReadinessCheck>;
   logger: Logger;
+  /** A request not fully received by then is answered 408 (REQUEST_TIMEOUT_MS). Default 30 s. */
+  requestTimeoutMs?: number;
   /** Per-check limit, so that a hung dependency makes /readyz answer 503 rather than hang. Default 2 s. */
   checkTimeoutMs?: number;
 }
@@ -44,7 +47,8 @@ export async function startMonitoringServer(options: MonitoringServerOptions): P
     res.end(JSON.stringify(body));
   };
 
-  const server = createServer((req, res) => {
+  const { http: timeouts, connectionTimeout } = serverTimeouts(options.requestTimeoutMs ?? 30_000);
+  const server = createServer(timeouts, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'Only GET is supported' } });
@@ -89,6 +93,7 @@ export async function startMonitoringServer(options: MonitoringServerOptions): P
     send(res, 404, { error: { code: 'NOT_FOUND', message: 'Not found' } });
   });
 
+  server.setTimeout(connectionTimeout, (socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -34,6 +34,7 @@ let schemaReady = false;
 const monitoring = await startMonitoringServer({
   host: config.host,
   port: config.ports.workerMetrics,
+  requestTimeoutMs: config.requestTimeoutMs,
   registry: metrics.registry,
   logger,
   checks: {

@@ -1,3 +1,4 @@
+import { sendPartialRequest } from '@ttc/testing';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type MonitoringServer, startMonitoringServer } from '../src/http.js';
@@ -18,6 +19,18 @@ async function start(checks: Record<string, () => Promise<void>>, registry: Regi
 }
 
 describe('monitoring server', () => {
+  it('answers 408 to a request whose headers never complete', async () => {
+    server = await startMonitoringServer({
+      host: '127.0.0.1',
+      port: 0,
+      registry: new Registry(),
+      checks: {},
+      logger,
+      requestTimeoutMs: 300,
+    });
+    expect(await sendPartialRequest(server.url, { path: '/metrics', stopIn: 'headers' })).toEqual({ status: 408 });
+  });
+
   it('answers /healthz, and /readyz 200 when every check passes', async () => {
     const { url } = await start({ postgres: async () => {}, redis: async () => {} });
     expect((await fetch(`${url}/healthz`)).status).toBe(200);

@@ -107,6 +107,21 @@ const envSchema = z.object({
     .optional(),
   // Lets processes started from anywhere (or a test) share one set of generated development secrets.
   DEV_SECRETS_FILE: z.string().refine(isAbsolute, 'must be an absolute path').optional(),
+  // A request whose headers and body have not all arrived by then is answered 408 (slow clients, slowloris).
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  // Which proxies to believe about the client's address (X-Forwarded-For): rate limits and logs key on it.
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(true|false|\d{1,2}|[0-9A-Fa-f:./]+(\s*,\s*[0-9A-Fa-f:./]+)*)$/,
+      'true, false, a number of hops, or comma-separated proxy addresses/CIDRs',
+    )
+    .transform((v): boolean | number | string[] => {
+      if (v === 'true' || v === 'false') return v === 'true';
+      if (/^\d+$/.test(v)) return Number(v);
+      return v.split(',').map((s) => s.trim());
+    })
+    .default(false),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -191,6 +206,15 @@ export interface AppConfig {
   webhooks: { urls: string[]; secrets: string[] };
   /** Names of settings that were generated or defaulted for development, for the start-up banner. */
   generated: string[];
+  /** How long a client may take to send a whole request (headers and body); also the idle-socket limit. */
+  requestTimeoutMs: number;
+  /**
+   * TRUST_PROXY, as Fastify's `trustProxy` takes it: false (the socket's peer is the client), true (the leftmost
+   * X-Forwarded-For address), a number of proxy hops, or the proxies' addresses/CIDRs.
+   */
+  trustProxy: boolean | number | string[];
+  /** Whether NODE_ENV was set (not defaulted): development pages need it set explicitly. */
+  envExplicit: boolean;
 }
 
 export interface LoadConfigOptions {
@@ -357,6 +381,9 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     workerConcurrency: env.WORKER_CONCURRENCY,
     webhooks: { urls: webhookUrls, secrets: webhookSecrets },
     generated,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    trustProxy: env.TRUST_PROXY,
+    envExplicit: cleaned.NODE_ENV !== undefined,
   };
   return config;
 }
@@ -376,6 +403,24 @@ export function tiktokClientOptions(tiktok: AppConfig['tiktok']) {
       disableAutoAuth: tiktok.disableAutoAuth,
       promptSelectAccount: tiktok.promptSelectAccount,
       forceAuthentication: tiktok.forceAuthentication,
+    },
+  };
+}
+
+/**
+ * Fastify server options that bound how long a client may take: `requestTimeout` answers 408 to a request whose
+ * headers and body are not complete in time, `connectionTimeout` closes a socket idle for twice that. Node checks pending requests
+ * every `connectionsCheckingInterval` (30 s by default), so the interval is made a fraction of the timeout.
+ */
+export function serverTimeouts(requestTimeoutMs: number) {
+  return {
+    requestTimeout: requestTimeoutMs,
+    // Longer than the request timeout, so that a slow request gets its 408 before its idle socket is cut.
+    connectionTimeout: requestTimeoutMs * 2,
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(requestTimeoutMs / 4))),
     },
   };
 }

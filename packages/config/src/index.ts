@@ -12,6 +12,7 @@ export {
   SANDBOX_CLIENT_KEY,
   SANDBOX_CLIENT_SECRET,
   type ServiceName,
+  serverTimeouts,
   tiktokClientOptions,
 } from './config.js';
 export { type DevSecrets, defaultDevSecretsFile, loadDevSecrets } from './dev-secrets.js';

@@ -10,6 +10,8 @@ export interface SandboxConfig {
   clientSecret: string;
   /** Base URL browsers use to reach the sandbox, when it differs from `http://host:port` (containers, proxies). */
   publicUrl: string | undefined;
+  /** REQUEST_TIMEOUT_MS, as the other services read it. */
+  requestTimeoutMs: number;
 }
 
 const sandboxEnv = z.object({
@@ -19,6 +21,7 @@ const sandboxEnv = z.object({
   SANDBOX_CLIENT_KEY: z.string().min(1).default(SANDBOX_CLIENT_KEY),
   SANDBOX_CLIENT_SECRET: z.string().min(1).default(SANDBOX_CLIENT_SECRET),
   SANDBOX_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
 });
 
 /** Every setting `loadSandboxConfig` reads. */
@@ -43,5 +46,6 @@ export function loadSandboxConfig(env: Record<string, string | undefined> = proc
     clientKey: e.SANDBOX_CLIENT_KEY,
     clientSecret: e.SANDBOX_CLIENT_SECRET,
     publicUrl: e.SANDBOX_PUBLIC_URL,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
   };
 }

@@ -167,6 +167,27 @@ describe('loadConfig in development', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
+  it('tells a defaulted NODE_ENV from one set explicitly (development pages need it set)', () => {
+    const file = tmpFile();
+    expect(loadConfig({ service: 'gateway', env: {}, devSecretsFile: file }).envExplicit).toBe(false);
+    const set = loadConfig({ service: 'gateway', env: { NODE_ENV: 'development' }, devSecretsFile: file });
+    expect(set.envExplicit).toBe(true);
+  });
+
+  it('reads TRUST_PROXY as a boolean, a hop count or a list of proxy addresses', () => {
+    const trust = (value?: string) =>
+      loadConfig({
+        service: 'gateway',
+        env: value === undefined ? {} : { TRUST_PROXY: value },
+        devSecretsFile: tmpFile(),
+      }).trustProxy;
+    expect(trust()).toBe(false);
+    expect(trust('true')).toBe(true);
+    expect(trust('2')).toBe(2);
+    expect(trust('10.0.0.0/8, 127.0.0.1')).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(configError(() => trust('yes please')).issues[0]?.variable).toBe('TRUST_PROXY');
+  });
+
   it('shares generated secrets between processes through the secrets file', () => {
     const file = tmpFile();
     const first = loadConfig({ service: 'gateway', env: {}, devSecretsFile: file });

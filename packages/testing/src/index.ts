@@ -1,4 +1,5 @@
 export { browserTestsEnabled, CHROMIUM_PATH, launchChromium, screenshotPath } from './browser.js';
+export { sendPartialRequest } from './partial-request.js';
 export {
   freePort,
   type ServiceExit,

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorBody } from '../errors.js';
-import { type AdminAuthenticator, isSameOrigin, requireAdmin } from '../plugins/auth.js';
+import { type AdminAuthenticator, isSameOrigin, readCookie, requireAdmin, SESSION_COOKIE } from '../plugins/auth.js';
 import { consolePage, loginPage, safeNext, webhooksPage } from './pages.js';
 
 const script = (name: string) => ({
@@ -102,14 +102,18 @@ export async function consolePlugin(scope: FastifyInstance, options: ConsoleOpti
   app.post(
     '/console/logout',
     { onRequest: requireAdmin(auth, { csrf: 'header', onMissing: 'json' }) },
-    async (_request, reply) => reply.header('set-cookie', auth.clearedCookie()).code(204).send(),
+    async (request, reply) => {
+      const cookie = readCookie(request.headers.cookie, SESSION_COOKIE);
+      if (request.admin?.method === 'cookie' && cookie) await auth.endSession(cookie);
+      return reply.header('set-cookie', auth.clearedCookie()).code(204).send();
+    },
   );
 
   // The signed-in pages: a cookie session with its CSRF token, or the login form (which comes back here).
   const pages = { '/console': consolePage, '/console/webhooks': webhooksPage } as const;
   for (const [path, page] of Object.entries(pages)) {
     app.get(path, async (request, reply) => {
-      const principal = auth.authenticate(request);
+      const principal = await auth.authenticate(request);
       if (principal === null || principal === 'bad-bearer' || principal.method !== 'cookie' || !principal.csrf) {
         return reply.redirect(`/console/login?next=${path}`, 303);
       }

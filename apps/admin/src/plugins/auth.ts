@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hashToken, type Keyring, keyringFromSecrets, safeEqual, sealJson, unsealJson } from '@ttc/crypto';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { type AdminErrorCode, errorBody } from '../errors.js';
 
@@ -23,7 +24,12 @@ declare module 'fastify' {
   }
 }
 
-const sessionShape = z.object({ t: z.string().regex(/^[0-9a-f]{64}$/), c: z.string().min(16).max(64) });
+// `e`: when the session expires (ms since the epoch), so a revocation is kept exactly as long as it matters.
+const sessionShape = z.object({
+  t: z.string().regex(/^[0-9a-f]{64}$/),
+  c: z.string().min(16).max(64),
+  e: z.number().int().optional(),
+});
 
 export interface AdminAuthOptions {
   /** ADMIN_API_TOKENS. */
@@ -33,12 +39,18 @@ export interface AdminAuthOptions {
   /** Mark the cookie Secure (production, or whenever the admin is served over https). */
   secureCookie: boolean;
   sessionTtlSeconds?: number;
+  /**
+   * Where signed-out sessions are remembered until they would have expired: `<keyPrefix>:admin:signed-out:<hash of
+   * the session's CSRF token>`, so a cookie copied before logout is refused after it.
+   */
+  revocations: { redis: Redis; keyPrefix: string };
 }
 
 /**
  * Admin authentication: a bearer admin token, or a console session cookie obtained by pasting one into the login
  * form. The cookie is sealed (AES-GCM under a key derived from COOKIE_SECRET) and holds the token's hash, not the
- * token, so removing a token from ADMIN_API_TOKENS also ends the sessions opened with it.
+ * token, so removing a token from ADMIN_API_TOKENS also ends the sessions opened with it. Logging out records the
+ * session in Redis until its expiry, and a recorded session is refused.
  */
 export class AdminAuthenticator {
   readonly sessionTtlSeconds: number;
@@ -64,25 +76,44 @@ export class AdminAuthenticator {
   /** A new console session for a verified token hash: the cookie value and its CSRF token. */
   openSession(tokenHash: string): { cookie: string; csrf: string } {
     const csrf = randomBytes(24).toString('base64url');
-    const cookie = sealJson(this.keyring, { t: tokenHash, c: csrf }, SESSION_AAD, {
+    const expiresAt = Date.now() + this.sessionTtlSeconds * 1000;
+    const cookie = sealJson(this.keyring, { t: tokenHash, c: csrf, e: expiresAt }, SESSION_AAD, {
       ttlSeconds: this.sessionTtlSeconds,
     });
     return { cookie, csrf };
   }
 
-  /** The session in a cookie value, or null when it is forged, expired or its token was retired. */
-  readSession(value: string): { tokenHash: string; csrf: string } | null {
+  /** The session in a cookie value, or null when it is forged, expired, signed out or its token was retired. */
+  async readSession(value: string): Promise<{ tokenHash: string; csrf: string; expiresAt: number } | null> {
+    let session: z.infer<typeof sessionShape>;
     try {
-      const session = sessionShape.parse(unsealJson(this.keyring, value, SESSION_AAD));
-      if (!this.tokenHashes.some((h) => safeEqual(h, session.t))) return null;
-      return { tokenHash: session.t, csrf: session.c };
+      session = sessionShape.parse(unsealJson(this.keyring, value, SESSION_AAD));
     } catch {
       return null;
     }
+    if (!this.tokenHashes.some((h) => safeEqual(h, session.t))) return null;
+    if ((await this.options.revocations.redis.exists(this.revocationKey(session.c))) === 1) return null;
+    return {
+      tokenHash: session.t,
+      csrf: session.c,
+      expiresAt: session.e ?? Date.now() + this.sessionTtlSeconds * 1000,
+    };
+  }
+
+  /** Signs a console session out for good: its cookie is refused from now on, wherever a copy of it is. */
+  async endSession(value: string): Promise<void> {
+    const session = await this.readSession(value);
+    if (!session) return;
+    const ttlMs = Math.max(1, session.expiresAt - Date.now());
+    await this.options.revocations.redis.set(this.revocationKey(session.csrf), '1', 'PX', ttlMs);
+  }
+
+  private revocationKey(csrf: string): string {
+    return `${this.options.revocations.keyPrefix}:admin:signed-out:${hashToken(csrf)}`;
   }
 
   /** Identifies the caller from the Authorization header or the session cookie; null when neither is valid. */
-  authenticate(request: FastifyRequest): AdminPrincipal | null | 'bad-bearer' {
+  async authenticate(request: FastifyRequest): Promise<AdminPrincipal | null | 'bad-bearer'> {
     const header = request.headers.authorization;
     if (header !== undefined) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -92,7 +123,7 @@ export class AdminAuthenticator {
     }
     const cookie = readCookie(request.headers.cookie, SESSION_COOKIE);
     if (!cookie) return null;
-    const session = this.readSession(cookie);
+    const session = await this.readSession(cookie);
     return session ? { method: 'cookie', tokenId: session.tokenHash.slice(0, 12), csrf: session.csrf } : null;
   }
 
@@ -150,7 +181,7 @@ function refuse(reply: FastifyReply, shape: RequireAdminOptions['onMissing'], co
 /** An onRequest hook that lets only admins through. */
 export function requireAdmin(auth: AdminAuthenticator, options: RequireAdminOptions): onRequestHookHandler {
   return async (request, reply) => {
-    const principal = auth.authenticate(request);
+    const principal = await auth.authenticate(request);
     if (principal === null || principal === 'bad-bearer') {
       if (options.onMissing === 'login' && principal === null && request.method === 'GET') {
         const next = encodeURIComponent(request.url.split('?')[0] ?? '/console');
