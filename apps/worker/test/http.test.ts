@@ -31,6 +31,25 @@ describe('monitoring server', () => {
     expect(await sendPartialRequest(server.url, { path: '/metrics', stopIn: 'headers' })).toEqual({ status: 408 });
   });
 
+  it('wants the bearer METRICS_TOKEN on /metrics when it is set, and nowhere else', async () => {
+    const token = 'metrics-token-0123456789';
+    server = await startMonitoringServer({
+      host: '127.0.0.1',
+      port: 0,
+      registry: new Registry(),
+      checks: {},
+      logger,
+      metricsToken: token,
+    });
+    const none = await fetch(`${server.url}/metrics`);
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    expect((await fetch(`${server.url}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    const ok = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
   it('answers /healthz, and /readyz 200 when every check passes', async () => {
     const { url } = await start({ postgres: async () => {}, redis: async () => {} });
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
