@@ -173,7 +173,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(openApi, { publicUrl: config.publicGatewayUrl, https });
   await app.register(cookies);
   await app.register(formbody, { bodyLimit: 4096 });
-  await app.register(metricsPlugin, { metrics });
+  await app.register(metricsPlugin, { metrics, token: config.metricsToken });
   await app.register(rateLimits, { redis: deps.redis, nameSpace: `${config.queuePrefix}:gateway-rate-limit:` });
 
   const routeOptions: RouteOptions = { ctx };

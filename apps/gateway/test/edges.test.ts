@@ -120,3 +120,26 @@ describe('TRUST_PROXY', () => {
     expect(d1).toBe((c1 ?? 0) - 2);
   });
 });
+
+describe('/metrics', () => {
+  it('is public when METRICS_TOKEN is not set', async () => {
+    expect(h.config.metricsToken).toBeNull();
+    expect((await h.app.inject('/metrics')).statusCode).toBe(200);
+  });
+
+  it('wants the bearer METRICS_TOKEN when it is set', async () => {
+    const token = 'metrics-token-0123456789';
+    await gatewayWith({ metricsToken: token }, {}, async (app) => {
+      const none = await app.inject('/metrics');
+      expect(none.statusCode).toBe(401);
+      expect(none.json()).toEqual({
+        error: { code: 'GW_UNAUTHORIZED', message: expect.stringContaining('METRICS_TOKEN') },
+      });
+      const apiKey = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${API_KEY}` } });
+      expect(apiKey.statusCode).toBe(401);
+      const ok = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.body).toContain('# HELP');
+    });
+  });
+});

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serverTimeouts } from '@ttc/config';
+import { safeEqual } from '@ttc/crypto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
@@ -16,6 +17,8 @@ export interface MonitoringServerOptions {
   logger: Logger;
   /** A request not fully received by then is answered 408 (REQUEST_TIMEOUT_MS). Default 30 s. */
   requestTimeoutMs?: number;
+  /** METRICS_TOKEN: when set, `/metrics` wants `Authorization: Bearer <token>`; unset or null = public. */
+  metricsToken?: string | null;
   /** Per-check limit, so that a hung dependency makes /readyz answer 503 rather than hang. Default 2 s. */
   checkTimeoutMs?: number;
 }
@@ -33,6 +36,12 @@ const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
     const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
     promise.then(resolve, reject).finally(() => clearTimeout(timer));
   });
+
+/** Whether an Authorization header carries `token` as its bearer token (compared in constant time). */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const presented = header === undefined ? undefined : /^Bearer[ ]+(\S{1,512})\s*$/i.exec(header)?.[1];
+  return presented !== undefined && safeEqual(presented, token);
+}
 
 /**
  * The worker has no API, only probes: `/metrics` (Prometheus), `/healthz` (the process runs) and `/readyz`
@@ -78,6 +87,11 @@ export async function startMonitoringServer(options: MonitoringServerOptions): P
       return;
     }
     if (path === '/metrics') {
+      if (options.metricsToken && !bearerMatches(req.headers.authorization, options.metricsToken)) {
+        res.setHeader('www-authenticate', 'Bearer realm="metrics"');
+        send(res, 401, { error: { code: 'UNAUTHORIZED', message: 'Send Authorization: Bearer <METRICS_TOKEN>' } });
+        return;
+      }
       options.registry.metrics().then(
         (text) => {
           res.writeHead(200, { 'content-type': options.registry.contentType });

@@ -35,6 +35,7 @@ const monitoring = await startMonitoringServer({
   host: config.host,
   port: config.ports.workerMetrics,
   requestTimeoutMs: config.requestTimeoutMs,
+  metricsToken: config.metricsToken,
   registry: metrics.registry,
   logger,
   checks: {

@@ -1,7 +1,7 @@
 import { sendPartialRequest } from '@ttc/testing';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type MonitoringServer, startMonitoringServer } from '../src/http.js';
+import { type MonitoringServer, type MonitoringServerOptions, startMonitoringServer } from '../src/http.js';
 import { createLogger } from '../src/logger.js';
 import { createWorkerMetrics } from '../src/metrics.js';
 
@@ -13,22 +13,39 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function start(checks: Record<string, () => Promise<void>>, registry: Registry = new Registry()) {
-  server = await startMonitoringServer({ host: '127.0.0.1', port: 0, registry, checks, logger, checkTimeoutMs: 200 });
+async function start(
+  checks: Record<string, () => Promise<void>>,
+  registry: Registry = new Registry(),
+  extra: Pick<MonitoringServerOptions, 'requestTimeoutMs' | 'metricsToken'> = {},
+) {
+  server = await startMonitoringServer({
+    host: '127.0.0.1',
+    port: 0,
+    registry,
+    checks,
+    logger,
+    checkTimeoutMs: 200,
+    ...extra,
+  });
   return server;
 }
 
 describe('monitoring server', () => {
   it('answers 408 to a request whose headers never complete', async () => {
-    server = await startMonitoringServer({
-      host: '127.0.0.1',
-      port: 0,
-      registry: new Registry(),
-      checks: {},
-      logger,
-      requestTimeoutMs: 300,
-    });
-    expect(await sendPartialRequest(server.url, { path: '/metrics', stopIn: 'headers' })).toEqual({ status: 408 });
+    const { url } = await start({}, new Registry(), { requestTimeoutMs: 300 });
+    expect(await sendPartialRequest(url, { path: '/metrics', stopIn: 'headers' })).toEqual({ status: 408 });
+  });
+
+  it('wants the bearer METRICS_TOKEN on /metrics when it is set, and nowhere else', async () => {
+    const token = 'metrics-token-0123456789';
+    const { url } = await start({}, new Registry(), { metricsToken: token });
+    const none = await fetch(`${url}/metrics`);
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    expect((await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    const ok = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
   });
 
   it('answers /healthz, and /readyz 200 when every check passes', async () => {

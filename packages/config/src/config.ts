@@ -109,6 +109,8 @@ const envSchema = z.object({
   DEV_SECRETS_FILE: z.string().refine(isAbsolute, 'must be an absolute path').optional(),
   // A request whose headers and body have not all arrived by then is answered 408 (slow clients, slowloris).
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  // Bearer token for the gateway's and worker's /metrics; unset = public (keep the port internal then).
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
   // Which proxies to believe about the client's address (X-Forwarded-For): rate limits and logs key on it.
   TRUST_PROXY: z
     .string()
@@ -213,6 +215,8 @@ export interface AppConfig {
    * X-Forwarded-For address), a number of proxy hops, or the proxies' addresses/CIDRs.
    */
   trustProxy: boolean | number | string[];
+  /** METRICS_TOKEN: when set, gateway and worker `/metrics` want `Authorization: Bearer <it>`; null = public. */
+  metricsToken: string | null;
   /** Whether NODE_ENV was set (not defaulted): development pages need it set explicitly. */
   envExplicit: boolean;
 }
@@ -383,6 +387,7 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     generated,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     trustProxy: env.TRUST_PROXY,
+    metricsToken: env.METRICS_TOKEN ?? null,
     envExplicit: cleaned.NODE_ENV !== undefined,
   };
   return config;

@@ -5,9 +5,9 @@ import { GatewayError } from '../errors.js';
 /**
  * Builds a preHandler that accepts `Authorization: Bearer <key>` for any of the configured gateway API keys.
  * Every key is compared (no early exit) in constant time, so neither which key matched nor how much of it did
- * leaks through timing.
+ * leaks through timing. `refusalMessage` replaces the catalogue's (which names the gateway API key).
  */
-export function apiKeyAuth(keys: readonly string[]) {
+export function apiKeyAuth(keys: readonly string[], refusalMessage?: string) {
   const configured = keys.filter((k) => k.length > 0);
   return async function requireApiKey(request: FastifyRequest): Promise<void> {
     const header = request.headers.authorization;
@@ -19,6 +19,6 @@ export function apiKeyAuth(keys: readonly string[]) {
         if (safeEqual(presented, key)) ok = true;
       }
     }
-    if (!ok) throw new GatewayError('GW_UNAUTHORIZED');
+    if (!ok) throw new GatewayError('GW_UNAUTHORIZED', refusalMessage);
   };
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
+import { apiKeyAuth } from './api-key-auth.js';
 
 /** The gateway's Prometheus metrics, on a registry of its own (tests build many apps in one process). */
 export class GatewayMetrics {
@@ -47,10 +48,12 @@ export class GatewayMetrics {
 
 export interface MetricsPluginOptions {
   metrics: GatewayMetrics;
+  /** METRICS_TOKEN: when set, `/metrics` wants `Authorization: Bearer <token>`; null = public. */
+  token: string | null;
 }
 
 /** Request timing for every route, and `GET /metrics` in Prometheus text format. */
-export const metricsPlugin = fastifyPlugin(async (app: FastifyInstance, { metrics }: MetricsPluginOptions) => {
+export const metricsPlugin = fastifyPlugin(async (app: FastifyInstance, { metrics, token }: MetricsPluginOptions) => {
   // Label sets are few (routes × methods × statuses): resolving each once keeps observe() off the hot path's profile.
   const children = new Map<string, { observe(value: number): void }>();
   app.addHook('onResponse', (request, reply, done) => {
@@ -68,6 +71,9 @@ export const metricsPlugin = fastifyPlugin(async (app: FastifyInstance, { metric
     '/metrics',
     {
       logLevel: 'warn',
+      ...(token === null
+        ? {}
+        : { onRequest: apiKeyAuth([token], 'Missing or invalid token: send Authorization: Bearer <METRICS_TOKEN>.') }),
       schema: {
         summary: 'Prometheus metrics',
         response: {
