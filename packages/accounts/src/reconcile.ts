@@ -64,12 +64,13 @@ export async function reconcileRefreshJobs(
   try {
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
+      // Ordered by the column, not by the text alias of the same name: that would sort every remaining row per page.
       const rows = await ctx.prisma.$queryRaw<Page[]>`
         SELECT id::text AS id, next_refresh_at AS "nextRefreshAt", access_token_expires_at AS "accessTokenExpiresAt",
           tokens_obtained_at AS "tokensObtainedAt"
         FROM social_accounts
         WHERE status = 'ACTIVE'::"account_status" AND id > ${after}::uuid
-        ORDER BY id
+        ORDER BY social_accounts.id
         LIMIT ${pageSize}`;
       if (rows.length === 0) break;
       const now = ctx.now();
