@@ -1,3 +1,4 @@
+import { loggedError } from '@ttc/config';
 import { Prisma } from '@ttc/db';
 import { type AccountRevokePayload, enqueueAccountRevoke } from '@ttc/queue';
 import { accountEventOutbox } from '@ttc/webhooks';
@@ -133,7 +134,7 @@ export async function disconnectAccount(
   if (changed) {
     await ctx.refreshJobs.cancel(p.accountId).catch((err: unknown) =>
       // A job left behind ends itself when it runs and finds the account disconnected.
-      ctx.logger?.warn({ err, accountId: p.accountId }, 'could not remove the refresh job'),
+      ctx.logger?.warn({ err: loggedError(err), accountId: p.accountId }, 'could not remove the refresh job'),
     );
     ctx.logger?.info({ accountId: p.accountId, actor: p.actor, revoke }, 'account disconnected');
   }

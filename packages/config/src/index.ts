@@ -17,4 +17,5 @@ export {
 } from './config.js';
 export { type DevSecrets, defaultDevSecretsFile, loadDevSecrets } from './dev-secrets.js';
 export { ConfigError, type ConfigIssue } from './errors.js';
+export { type LoggedError, loggedError } from './log.js';
 export { loadSandboxConfig, SANDBOX_CONFIG_VARIABLES, type SandboxConfig } from './sandbox.js';

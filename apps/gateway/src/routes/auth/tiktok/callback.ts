@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { tokenAad } from '@ttc/accounts';
+import { loggedError } from '@ttc/config';
 import { encryptToken, hashToken } from '@ttc/crypto';
 import { enqueueAccountConnected } from '@ttc/queue';
 import {
@@ -167,7 +168,7 @@ export const callbackRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
           { signal },
         );
       } catch (error) {
-        request.log.warn({ err: error }, 'TikTok code exchange failed');
+        request.log.warn({ err: loggedError(error) }, 'TikTok code exchange failed');
         return finish(
           reply,
           session.ref,
@@ -186,7 +187,7 @@ export const callbackRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
         const fields = granted.includes('user.info.profile') ? [...BASIC_FIELDS, 'username' as const] : BASIC_FIELDS;
         user = await ctx.tiktok.getUserInfo(tokens.accessToken, fields, { signal });
       } catch (error) {
-        request.log.warn({ err: error }, 'TikTok user info failed');
+        request.log.warn({ err: loggedError(error) }, 'TikTok user info failed');
         return finish(
           reply,
           session.ref,
