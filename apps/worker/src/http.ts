@@ -75,7 +75,7 @@ export async function startMonitoringServer(options: MonitoringServerOptions): P
               await withTimeout(check(), checkTimeoutMs);
               return [name, 'ok'] as const;
             } catch (err) {
-              options.logger.warn({ err: loggedError(err), check: name }, 'readiness check failed');
+              options.logger.warn({ error: loggedError(err), check: name }, 'readiness check failed');
               return [name, 'failing'] as const;
             }
           }),

@@ -25,7 +25,7 @@ const redis = createRedisConnection(config.redisUrl, 'client', 'worker');
 const producer = createRedisConnection(config.redisUrl, 'producer', 'worker');
 const redisConnections = [workerConnection, redis, producer];
 for (const connection of redisConnections) {
-  connection.on('error', (err) => logger.warn({ err: loggedError(err) }, 'redis connection error'));
+  connection.on('error', (err) => logger.warn({ error: loggedError(err) }, 'redis connection error'));
 }
 const queues = createQueues({ connection: producer, prefix: config.queuePrefix });
 const metrics = createWorkerMetrics();

@@ -88,7 +88,7 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
       // The error, never job.data: payloads carry token ciphertexts and user identifiers.
       // A retry ahead is a warning (code and message); a job failed for good is an error, with its stack.
       log[final ? 'error' : 'warn'](
-        { err: final ? error : loggedError(error), final },
+        final ? { err: error, final } : { error: loggedError(error), final },
         final ? 'job failed for good' : 'job failed; will retry',
       );
       throw error;

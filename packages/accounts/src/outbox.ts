@@ -44,7 +44,7 @@ export function createAccountsOutbox(o: {
         await enqueueWebhookDeliveries(o.queues, deliveryIds);
       } catch (err) {
         o.logger?.warn(
-          { err: loggedError(err), deliveries: deliveryIds.length },
+          { error: loggedError(err), deliveries: deliveryIds.length },
           'could not enqueue webhook deliveries; the sweeper will',
         );
       }

@@ -347,7 +347,7 @@ async function refreshUnderLock(ctx: AccountsContext, row: TokenRow, opts: Refre
   if (opts.schedule !== false && stored.nextRefreshAt) {
     await ctx.refreshJobs.schedule({ id: stored.id, nextRefreshAt: stored.nextRefreshAt }).catch((err: unknown) =>
       // The reconciler restores the job from nextRefreshAt; the tokens are safe either way.
-      ctx.logger?.warn({ err: loggedError(err), accountId: row.id }, 'could not reschedule the refresh job'),
+      ctx.logger?.warn({ error: loggedError(err), accountId: row.id }, 'could not reschedule the refresh job'),
     );
   }
   ctx.logger?.info(
@@ -511,7 +511,7 @@ async function recordFailure(
     await ctx.refreshJobs
       .schedule({ id: row.id, nextRefreshAt: retryAt })
       .catch((err: unknown) =>
-        ctx.logger?.warn({ err: loggedError(err), accountId: row.id }, 'could not reschedule the refresh job'),
+        ctx.logger?.warn({ error: loggedError(err), accountId: row.id }, 'could not reschedule the refresh job'),
       );
   }
   return { outcome: 'failed', account, error, retryAt };

@@ -21,7 +21,7 @@ function summary(error: unknown): Omit<LoggedError, 'cause'> {
 }
 
 /**
- * An error as warn-level lines log it: `{ err: loggedError(error) }`. Warnings are expected conditions (TikTok down,
+ * An error as warn-level lines log it: `{ error: loggedError(error) }`. Warnings are expected conditions (TikTok down,
  * a dependency not ready, a retry ahead): the stack says nothing an operator can use, bloats every line and shows the
  * code's layout to whoever reads the logs. Error-level lines (bugs, failures for good) keep pino's full serializer.
  */

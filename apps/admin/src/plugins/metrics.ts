@@ -62,7 +62,7 @@ export const metricsPlugin = fastifyPlugin(async (app: FastifyInstance, options:
         for (const [status, n] of counts) this.set({ status }, n);
       } catch (error) {
         scrapeErrors.inc({ source: 'postgres' });
-        app.log.warn({ err: loggedError(error) }, 'metrics: account counts unavailable');
+        app.log.warn({ error: loggedError(error) }, 'metrics: account counts unavailable');
       }
     },
   });
@@ -82,7 +82,7 @@ export const metricsPlugin = fastifyPlugin(async (app: FastifyInstance, options:
         }
       } catch (error) {
         scrapeErrors.inc({ source: 'redis' });
-        app.log.warn({ err: loggedError(error) }, 'metrics: queue counts unavailable');
+        app.log.warn({ error: loggedError(error) }, 'metrics: queue counts unavailable');
       }
     },
   });
