@@ -492,6 +492,8 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     publicGatewayUrl: config.publicGatewayUrl,
     allowedReturnOrigins: config.allowedReturnOrigins,
     webhookEndpoints: config.webhooks.urls.length,
+    // Names only: which gateway API keys exist (the keys never leave the config).
+    ...(config.service === 'gateway' ? { gatewayApiKeys: config.gatewayApiKeys.map((k) => k.name) } : {}),
     generatedForDevelopment: config.generated,
   };
 }

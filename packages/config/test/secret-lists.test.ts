@@ -1,7 +1,7 @@
 // Settings that hold several secrets: COOKIE_SECRET (rotation) and GATEWAY_API_KEYS (named keys).
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, loggedError, parseGatewayApiKeys } from '../src/index.js';
+import { ConfigError, describeConfig, loadConfig, loggedError, parseGatewayApiKeys } from '../src/index.js';
 
 const production = (extra: Record<string, string> = {}) => ({
   NODE_ENV: 'production',
@@ -65,6 +65,10 @@ describe('GATEWAY_API_KEYS', () => {
       env: production({ GATEWAY_API_KEYS: 'crm:gw_0123456789abcdefghijklmnop,gw_zyxwvutsrqponmlkjihgfedcba' }),
     });
     expect(config.gatewayApiKeys.map((k) => k.name)).toEqual(['crm', 'key-2']);
+    // The start-up summary lists the names, never a key.
+    const summary = JSON.stringify(describeConfig(config));
+    expect(summary).toContain('"gatewayApiKeys":["crm","key-2"]');
+    expect(summary).not.toContain('gw_0123456789abcdefghijklmnop');
   });
 
   it('checks the length of the key, not of name:key, and refuses repeated names', () => {
