@@ -126,6 +126,7 @@ const envSchema = z.object({
       (secrets) => secrets.length > 0 && secrets.every((s) => s.length >= 32),
       'must be comma-separated secrets of at least 32 characters each (the first seals, all open)',
     )
+    .refine((secrets) => new Set(secrets).size === secrets.length, 'lists the same secret twice')
     .optional(),
   CONNECT_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
   CONNECT_OUTCOME_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(4000),

@@ -42,6 +42,13 @@ describe('COOKIE_SECRET', () => {
     expect(message).not.toContain('short-secret');
   });
 
+  it('refuses the same secret twice', () => {
+    const secret = 'd'.repeat(32);
+    expect(problems(production({ COOKIE_SECRET: `${secret},${secret}` }))).toContain(
+      'COOKIE_SECRET: lists the same secret twice',
+    );
+  });
+
   it('is required by the admin in production (it seals the console session)', () => {
     const env = production();
     delete (env as Record<string, string>).COOKIE_SECRET;
