@@ -29,7 +29,7 @@ export interface AdminDeps {
     'env' | 'adminApiTokens' | 'cookieSecret' | 'queuePrefix' | 'publicAdminUrl' | 'refreshLeadSeconds'
   > &
     /** Without it, no webhooks are recorded by the admin's disconnects. */
-    Partial<Pick<AppConfig, 'webhooks' | 'requestTimeoutMs' | 'trustProxy'>>;
+    Partial<Pick<AppConfig, 'webhooks' | 'requestTimeoutMs' | 'trustProxy' | 'cookieSecrets'>>;
   prisma: PrismaClient;
   /** A plain-command Redis connection (readiness, account services). */
   redis: Redis;
@@ -139,7 +139,8 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
 
   const auth = new AdminAuthenticator({
     tokens: deps.config.adminApiTokens,
-    cookieSecret: deps.config.cookieSecret,
+    // Every COOKIE_SECRET when given (rotation: the first seals, all open), else the one.
+    cookieSecret: deps.config.cookieSecrets ?? deps.config.cookieSecret,
     secureCookie: deps.config.env === 'production' || deps.config.publicAdminUrl.startsWith('https:'),
     revocations: { redis: deps.redis, keyPrefix: deps.config.queuePrefix },
   });

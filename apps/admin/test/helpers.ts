@@ -31,6 +31,8 @@ export async function startTestAdmin(
     requestTimeoutMs?: number;
     /** `TRUST_PROXY`. */
     trustProxy?: boolean;
+    /** `COOKIE_SECRET` as a list (rotation); default the one `COOKIE_SECRET` above. */
+    cookieSecrets?: string[];
   } & Pick<Partial<AdminDeps>, 'limits' | 'loginAttemptsPerMinute'> = {},
 ): Promise<TestAdmin> {
   const db = options.db ?? (await createTestDatabase());
@@ -50,6 +52,7 @@ export async function startTestAdmin(
       webhooks: { urls: options.webhookUrls ?? [], secrets: [] },
       ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+      ...(options.cookieSecrets ? { cookieSecrets: options.cookieSecrets } : {}),
     },
     prisma: options.wrapPrisma ? options.wrapPrisma(db.prisma) : db.prisma,
     redis,

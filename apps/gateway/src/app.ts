@@ -81,7 +81,9 @@ export function gatewayLoggerOptions(config: AppConfig): FastifyServerOptions['l
     },
     serializers: {
       req(request: FastifyRequest) {
-        return { method: request.method, url: logSafeUrl(request.url), remoteAddress: request.ip };
+        const line = { method: request.method, url: logSafeUrl(request.url), remoteAddress: request.ip };
+        // The name of the gateway API key that authenticated the request (never the key).
+        return request.apiKeyName ? { ...line, apiKey: request.apiKeyName } : line;
       },
     },
   };
@@ -161,11 +163,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     accounts,
     sessions,
     connectOutcomes,
-    cookies: new BrowserCookies(config.cookieSecret, { secure: https }),
+    cookies: new BrowserCookies(config.cookieSecrets, { secure: https }),
     metrics,
     now,
   };
 
+  // Set by the API key check (plugins/api-key-auth.ts); declared up front so every request has the same shape.
+  app.decorateRequest('apiKeyName', null);
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   await app.register(errorHandling);
   await app.register(securityHeaders, headerOptions);

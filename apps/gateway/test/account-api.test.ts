@@ -169,7 +169,7 @@ describe('DELETE /v1/accounts/:id', () => {
     const revoke = await h.queues.accountRevoke.getJob(jobIds.accountRevoke(row.id, after.tokenVersion));
     expect(revoke?.data).toMatchObject({ accountId: row.id, accessTokenCiphertext: row.accessTokenCiphertext });
     const events = await h.db.prisma.accountEvent.findMany({ where: { accountId: row.id, type: 'DISCONNECTED' } });
-    expect(events.map((e) => e.data)).toEqual([{ actor: 'upstream', reason: null }]);
+    expect(events.map((e) => e.data)).toEqual([{ actor: 'upstream', reason: null, apiKey: 'key-2' }]);
 
     // Again: idempotent, the same account, nothing new recorded.
     const again = await api(h, 'DELETE', `/v1/accounts/${row.id}`);

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serverTimeouts } from '@ttc/config';
+import { loggedError, serverTimeouts } from '@ttc/config';
 import { safeEqual } from '@ttc/crypto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -75,7 +75,7 @@ export async function startMonitoringServer(options: MonitoringServerOptions): P
               await withTimeout(check(), checkTimeoutMs);
               return [name, 'ok'] as const;
             } catch (err) {
-              options.logger.warn({ err, check: name }, 'readiness check failed');
+              options.logger.warn({ error: loggedError(err), check: name }, 'readiness check failed');
               return [name, 'failing'] as const;
             }
           }),

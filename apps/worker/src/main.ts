@@ -1,6 +1,6 @@
 // Entry point: wires the worker's dependencies, then shuts them down in a visible order on SIGTERM / SIGINT.
 import { createAccounts } from '@ttc/accounts';
-import { describeConfig, loadConfig, tiktokClientOptions } from '@ttc/config';
+import { describeConfig, loadConfig, loggedError, tiktokClientOptions } from '@ttc/config';
 import { type ShutdownStep, shutdownOnSignals } from '@ttc/config/shutdown';
 import { parseKeyring } from '@ttc/crypto';
 import { createPrismaClient } from '@ttc/db';
@@ -25,7 +25,7 @@ const redis = createRedisConnection(config.redisUrl, 'client', 'worker');
 const producer = createRedisConnection(config.redisUrl, 'producer', 'worker');
 const redisConnections = [workerConnection, redis, producer];
 for (const connection of redisConnections) {
-  connection.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
+  connection.on('error', (err) => logger.warn({ error: loggedError(err) }, 'redis connection error'));
 }
 const queues = createQueues({ connection: producer, prefix: config.queuePrefix });
 const metrics = createWorkerMetrics();

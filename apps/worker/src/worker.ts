@@ -1,4 +1,5 @@
 import type { Accounts } from '@ttc/accounts';
+import { loggedError } from '@ttc/config';
 import { ALL_QUEUE_NAMES, type QueueName, QueueNames } from '@ttc/queue';
 import type { WebhookDeliverer } from '@ttc/webhooks';
 import { DelayedError, type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
@@ -85,7 +86,11 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
       const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       deps.metrics?.jobsFailed.inc({ queue, retry: final ? 'false' : 'true' });
       // The error, never job.data: payloads carry token ciphertexts and user identifiers.
-      log[final ? 'error' : 'warn']({ err: error, final }, final ? 'job failed for good' : 'job failed; will retry');
+      // A retry ahead is a warning (code and message); a job failed for good is an error, with its stack.
+      log[final ? 'error' : 'warn'](
+        final ? { err: error, final } : { error: loggedError(error), final },
+        final ? 'job failed for good' : 'job failed; will retry',
+      );
       throw error;
     } finally {
       inFlight.delete(key);

@@ -54,6 +54,8 @@ export interface Accounts {
     userId?: string;
     actor: DisconnectActor;
     reason?: string;
+    /** The name of the gateway API key behind an `upstream` disconnect, recorded in the event's `data.apiKey`. */
+    apiKey?: string | null;
   }): Promise<AccountSummary>;
   /** One account's public view, or null. Throws `ACCOUNT_INVALID_ID` for a malformed id. */
   get(accountId: string): Promise<AccountSummary | null>;

@@ -72,6 +72,7 @@ export async function applyConnection(ctx: AccountsContext, payload: unknown): P
     connectionId: p.connectionId,
     connectSessionId: p.connectSessionId,
     scopes: p.scopes,
+    ...(p.apiKey ? { apiKey: p.apiKey } : {}),
   });
   // The webhooks of those events (account.connected / reconnected / refresh_token_expiring), from the same rows.
   const outbox = accountEventOutbox(

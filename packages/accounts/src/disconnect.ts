@@ -1,3 +1,4 @@
+import { loggedError } from '@ttc/config';
 import { Prisma } from '@ttc/db';
 import { type AccountRevokePayload, enqueueAccountRevoke } from '@ttc/queue';
 import { accountEventOutbox } from '@ttc/webhooks';
@@ -23,7 +24,7 @@ interface LockedRow {
  * Disconnects an account — the one service behind the connect page's and the admin API's disconnect:
  *
  * 1. in one transaction: both token ciphertexts wiped, status `DISCONNECTED`, `disconnectedAt`, `tokenVersion` bumped
- *    (a refresh in flight can then no longer write tokens back), a `DISCONNECTED` event (`data: { actor, reason }`);
+ *    (a refresh in flight can then no longer write tokens back), a `DISCONNECTED` event (`data: { actor, reason, apiKey? }`);
  * 2. the revoke at TikTok is enqueued (`account.revoke`, retried until done) with the access token's ciphertext,
  *    BEFORE that transaction commits: if Redis is down the disconnect fails whole and can be retried, rather than
  *    committing with the token gone and no revoke. Should the commit fail after the enqueue, the revoke job finds
@@ -40,7 +41,7 @@ interface LockedRow {
  */
 export async function disconnectAccount(
   ctx: AccountsContext,
-  p: { accountId: string; userId?: string; actor: DisconnectActor; reason?: string },
+  p: { accountId: string; userId?: string; actor: DisconnectActor; reason?: string; apiKey?: string | null },
 ): Promise<AccountSummary> {
   assertAccountId(p.accountId);
   const { summary, changed, revoke, webhookDeliveryIds } = await ctx.prisma.$transaction(async (tx) => {
@@ -73,7 +74,8 @@ export async function disconnectAccount(
           accountId: p.accountId,
           type: 'DISCONNECTED',
           message: `Disconnected by ${p.actor}`,
-          data: { actor: p.actor, reason: p.reason ?? null },
+          // Which gateway API key acted, by name: the keys share one trust domain, this says which app it was.
+          data: { actor: p.actor, reason: p.reason ?? null, ...(p.apiKey ? { apiKey: p.apiKey } : {}) },
         },
       });
       if (ctx.outbox.endpoints.length > 0) {
@@ -133,7 +135,7 @@ export async function disconnectAccount(
   if (changed) {
     await ctx.refreshJobs.cancel(p.accountId).catch((err: unknown) =>
       // A job left behind ends itself when it runs and finds the account disconnected.
-      ctx.logger?.warn({ err, accountId: p.accountId }, 'could not remove the refresh job'),
+      ctx.logger?.warn({ error: loggedError(err), accountId: p.accountId }, 'could not remove the refresh job'),
     );
     ctx.logger?.info({ accountId: p.accountId, actor: p.actor, revoke }, 'account disconnected');
   }

@@ -4,7 +4,7 @@
  * (scheduled and on-demand refresh, reconciliation, revoke). Summaries never carry tokens; tokens are only ever
  * handled as ciphertext here, and decrypted only to call TikTok or to hand an access token to an upstream app.
  */
-export { tokenAad } from './aad.js';
+export { decryptAccountToken, legacyTokenAad, readsLegacyAad, type TokenIdentity, tokenAad } from './aad.js';
 export { type Accounts, createAccounts } from './accounts.js';
 export type { ConnectOutcome } from './connect.js';
 export {

@@ -1,3 +1,4 @@
+import { loggedError } from '@ttc/config';
 import type { Prisma } from '@ttc/db';
 import { enqueueWebhookDeliveries, type Queues } from '@ttc/queue';
 import { userErasedStatement } from '@ttc/webhooks';
@@ -43,7 +44,7 @@ export function createAccountsOutbox(o: {
         await enqueueWebhookDeliveries(o.queues, deliveryIds);
       } catch (err) {
         o.logger?.warn(
-          { err, deliveries: deliveryIds.length },
+          { error: loggedError(err), deliveries: deliveryIds.length },
           'could not enqueue webhook deliveries; the sweeper will',
         );
       }

@@ -1,6 +1,6 @@
 import { type CryptoError, type Keyring, reencryptAll } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
-import { tokenAad } from './aad.js';
+import { legacyTokenAad, readsLegacyAad, tokenAad } from './aad.js';
 import type { AccountsLogger } from './deps.js';
 
 /** What {@link reencryptStoredTokens} needs: no Redis, no TikTok. */
@@ -12,11 +12,11 @@ export interface ReencryptStoredTokensDeps {
   logger?: AccountsLogger;
 }
 
-/** Counts of a run. `scanned = reencrypted + skippedChanged + failed + rows already under the primary key`. */
+/** Counts of a run. `scanned = reencrypted + skippedChanged + failed + rows already under the primary key and AAD`. */
 export interface ReencryptStoredTokensReport {
   /** Rows holding at least one token ciphertext that were read. */
   scanned: number;
-  /** Rows written under the primary key (with `dryRun`: rows that would be). */
+  /** Rows written under the primary key and current AAD (with `dryRun`: rows that would be). */
   reencrypted: number;
   /** Rows whose tokens changed between read and write (a refresh or a disconnect won): left as they are. */
   skippedChanged: number;
@@ -54,8 +54,9 @@ type Column = 'accessTokenCiphertext' | 'refreshTokenCiphertext';
 const FIRST_ID = '00000000-0000-0000-0000-000000000000';
 
 /**
- * Moves every stored token ciphertext in `social_accounts` to the keyring's primary key, so that an old key can
- * leave `TOKEN_ENCRYPTION_KEYS`. Walks the rows holding a ciphertext in id order (keyset, resumable, no OFFSET), and
+ * Moves every stored token ciphertext in `social_accounts` to the keyring's primary key and the current AAD
+ * (`tokenAad`, from the legacy `tiktok:<userId>:<openId>`), so that an old key can leave `TOKEN_ENCRYPTION_KEYS` and
+ * the legacy AAD can stop being read. Walks the rows holding a ciphertext in id order (keyset, resumable, no OFFSET), and
  * writes each changed row with a compare-and-set on both columns as read: a refresh that rotated the tokens
  * meanwhile wrote them under the primary key already and must win, so such a row is only counted
  * (`skippedChanged`). Idempotent: run it again until it reports nothing re-encrypted and nothing failed.
@@ -99,6 +100,8 @@ export async function reencryptStoredTokens(
     },
     select: (row) => ({
       aad: tokenAad(row),
+      // Ciphertexts from before the tiktok/v2 AAD are moved to it too (when the legacy AAD is unambiguous).
+      ...(readsLegacyAad(row) ? { legacyAads: [legacyTokenAad(row)] } : {}),
       fields: { accessTokenCiphertext: row.accessTokenCiphertext, refreshTokenCiphertext: row.refreshTokenCiphertext },
     }),
     onError: (row, field, error: CryptoError) => {

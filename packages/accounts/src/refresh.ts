@@ -1,9 +1,10 @@
-import { decryptToken, encryptToken } from '@ttc/crypto';
+import { loggedError } from '@ttc/config';
+import { encryptToken } from '@ttc/crypto';
 import { Prisma } from '@ttc/db';
 import { refreshLockKey } from '@ttc/queue';
 import { isTikTokError, type TikTokError, TikTokErrorCode, type TokenSet } from '@ttc/tiktok';
 import { accountEventOutbox } from '@ttc/webhooks';
-import { tokenAad } from './aad.js';
+import { decryptAccountToken, tokenAad } from './aad.js';
 import type { AccountsContext, TokenLifecycleSettings } from './deps.js';
 import { AccountError, AccountErrorCode } from './errors.js';
 import { type RedisLock, sleep, tryLock } from './lock.js';
@@ -315,11 +316,10 @@ async function refreshUnderLock(ctx: AccountsContext, row: TokenRow, opts: Refre
     );
   }
   const s = ctx.settings;
-  const aad = tokenAad(row);
   let refreshToken: string;
   try {
     if (!row.refreshTokenCiphertext) throw new Error('no refresh token stored');
-    refreshToken = decryptToken(ctx.keyring, row.refreshTokenCiphertext, aad);
+    refreshToken = decryptAccountToken(ctx.keyring, row.refreshTokenCiphertext, row);
   } catch (error) {
     // A missing key (keyring rotated too early) is an operator's fix, not the user's: keep the account, keep trying.
     return recordFailure(ctx, row, error, opts);
@@ -347,7 +347,7 @@ async function refreshUnderLock(ctx: AccountsContext, row: TokenRow, opts: Refre
   if (opts.schedule !== false && stored.nextRefreshAt) {
     await ctx.refreshJobs.schedule({ id: stored.id, nextRefreshAt: stored.nextRefreshAt }).catch((err: unknown) =>
       // The reconciler restores the job from nextRefreshAt; the tokens are safe either way.
-      ctx.logger?.warn({ err, accountId: row.id }, 'could not reschedule the refresh job'),
+      ctx.logger?.warn({ error: loggedError(err), accountId: row.id }, 'could not reschedule the refresh job'),
     );
   }
   ctx.logger?.info(
@@ -510,7 +510,9 @@ async function recordFailure(
   if (opts.schedule !== false) {
     await ctx.refreshJobs
       .schedule({ id: row.id, nextRefreshAt: retryAt })
-      .catch((err: unknown) => ctx.logger?.warn({ err, accountId: row.id }, 'could not reschedule the refresh job'));
+      .catch((err: unknown) =>
+        ctx.logger?.warn({ error: loggedError(err), accountId: row.id }, 'could not reschedule the refresh job'),
+      );
   }
   return { outcome: 'failed', account, error, retryAt };
 }
@@ -582,7 +584,7 @@ export async function getFreshAccessToken(
       { cause: result.error },
     );
   }
-  const accessToken = decryptToken(ctx.keyring, row.accessTokenCiphertext, tokenAad(row));
+  const accessToken = decryptAccountToken(ctx.keyring, row.accessTokenCiphertext, row);
   return {
     accessToken,
     expiresAt,

@@ -1,7 +1,6 @@
-import { decryptToken } from '@ttc/crypto';
 import type { AccountRevokePayload } from '@ttc/queue';
 import { isPermanentTikTokError } from '@ttc/tiktok';
-import { tokenAad } from './aad.js';
+import { decryptAccountToken } from './aad.js';
 import type { AccountsContext } from './deps.js';
 import { AccountError, AccountErrorCode } from './errors.js';
 
@@ -76,7 +75,7 @@ export async function revokeAccountToken(ctx: AccountsContext, payload: AccountR
     );
     return 'skipped';
   }
-  const accessToken = decryptToken(ctx.keyring, payload.accessTokenCiphertext, tokenAad(payload));
+  const accessToken = decryptAccountToken(ctx.keyring, payload.accessTokenCiphertext, payload);
   try {
     await ctx.tiktok.revoke(accessToken);
   } catch (error) {

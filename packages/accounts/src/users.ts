@@ -1,3 +1,4 @@
+import { loggedError } from '@ttc/config';
 import { type AccountRevokePayload, enqueueAccountRevoke, eraseUserConnectSessions } from '@ttc/queue';
 import type { AccountsContext } from './deps.js';
 import { type AccountSummary, accountSummarySelect } from './summary.js';
@@ -98,7 +99,7 @@ export async function eraseUser(ctx: AccountsContext, userId: string): Promise<U
   for (const account of accounts) {
     await ctx.refreshJobs.cancel(account.id).catch((err: unknown) =>
       // A job left behind ends itself when it runs and finds no account.
-      ctx.logger?.warn({ err, accountId: account.id }, 'could not remove the refresh job'),
+      ctx.logger?.warn({ error: loggedError(err), accountId: account.id }, 'could not remove the refresh job'),
     );
   }
   const erasedConnectSessions = await eraseUserConnectSessions(ctx.redis, ctx.queuePrefix, userId);

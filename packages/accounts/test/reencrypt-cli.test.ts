@@ -2,10 +2,10 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { decryptToken, inspectCiphertext, parseKeyring } from '@ttc/crypto';
+import { decryptToken, encryptToken, inspectCiphertext, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tokenAad } from '../src/index.js';
+import { legacyTokenAad, tokenAad } from '../src/index.js';
 import { makeTestConnection } from '../src/testing.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -98,5 +98,29 @@ describe('pnpm tokens:reencrypt', () => {
       expect(output).not.toContain(good[0]?.payload.accessTokenCiphertext);
       expect(output).not.toContain(good[0]?.accessToken);
     }
+  });
+
+  it('moves tokens stored under the legacy associated data to tiktok/v2', async () => {
+    const keyring = parseKeyring(newEntry);
+    const ids = { userId: `org:${randomBytes(4).toString('hex')}`, openId: 'legacy-open-id' };
+    const row = await db.prisma.socialAccount.create({
+      data: {
+        ...ids,
+        displayName: 'legacy AAD',
+        scopes: ['user.info.basic'],
+        accessTokenCiphertext: encryptToken(keyring, 'act.legacy', legacyTokenAad(ids)),
+        refreshTokenCiphertext: encryptToken(keyring, 'rft.legacy', legacyTokenAad(ids)),
+      },
+    });
+    const env = { DATABASE_URL: db.url, TOKEN_ENCRYPTION_KEYS: newEntry };
+    const result = await run([], env);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(
+      /Done: \d+ rows with tokens scanned, 1 re-encrypted, 0 changed meanwhile .*, 0 failed\./,
+    );
+    const after = await db.prisma.socialAccount.findUniqueOrThrow({ where: { id: row.id } });
+    expect(decryptToken(keyring, after.accessTokenCiphertext ?? '', tokenAad(ids))).toBe('act.legacy');
+    expect(decryptToken(keyring, after.refreshTokenCiphertext ?? '', tokenAad(ids))).toBe('rft.legacy');
+    expect((await run([], env)).out).toMatch(/, 0 re-encrypted, /);
   });
 });

@@ -39,6 +39,28 @@ const isWebhookSecret = (value: string) => {
   return bytes >= 24 && bytes <= 64;
 };
 const keyringPattern = /^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_-]+={0,2}$/;
+/** A gateway API key's name: shown in logs, metrics and account events (never the key). */
+const apiKeyNamePattern = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** One of GATEWAY_API_KEYS: the key, and the name it is known by in logs, metrics and account events. */
+export interface GatewayApiKey {
+  name: string;
+  key: string;
+}
+
+/**
+ * `name:key` entries (the key is everything after the first `:`), or a bare key, named `key-<its position>`. A key
+ * that itself contains `:` must be given a name, or the part before its first `:` would be taken for one.
+ */
+export function parseGatewayApiKeys(entries: readonly string[]): GatewayApiKey[] {
+  return entries.map((entry, index) => {
+    const colon = entry.indexOf(':');
+    const name = colon > 0 ? entry.slice(0, colon) : '';
+    return apiKeyNamePattern.test(name)
+      ? { name, key: entry.slice(colon + 1) }
+      : { name: `key-${index + 1}`, key: entry };
+  });
+}
 
 /** The raw environment, every variable optional here: required-ness depends on NODE_ENV and the service. */
 const envSchema = z.object({
@@ -77,7 +99,14 @@ const envSchema = z.object({
 
   PUBLIC_GATEWAY_URL: httpUrl.optional(),
   PUBLIC_ADMIN_URL: httpUrl.optional(),
-  GATEWAY_API_KEYS: list.optional(),
+  GATEWAY_API_KEYS: list
+    .transform(parseGatewayApiKeys)
+    .refine((keys) => keys.every((k) => k.key.length > 0), 'every entry must be name:key or a key (no empty key)')
+    .refine(
+      (keys) => new Set(keys.map((k) => k.name)).size === keys.length,
+      'key names must be unique (a bare key at position N is named key-N)',
+    )
+    .optional(),
   ADMIN_API_TOKENS: list.optional(),
   ALLOWED_RETURN_ORIGINS: list.optional(),
   TOKEN_ENCRYPTION_KEYS: z
@@ -91,7 +120,14 @@ const envSchema = z.object({
       'must be comma-separated keyId:base64 entries of 32-byte keys',
     )
     .optional(),
-  COOKIE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // A list for rotation: the first seals, every one opens. Secrets cannot contain ",".
+  COOKIE_SECRET: list
+    .refine(
+      (secrets) => secrets.length > 0 && secrets.every((s) => s.length >= 32),
+      'must be comma-separated secrets of at least 32 characters each (the first seals, all open)',
+    )
+    .refine((secrets) => new Set(secrets).size === secrets.length, 'lists the same secret twice')
+    .optional(),
   CONNECT_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
   CONNECT_OUTCOME_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(4000),
   REFRESH_LEAD_SECONDS: z.coerce.number().int().min(1).default(600),
@@ -155,6 +191,8 @@ const requiredInProduction: Record<ServiceName, (keyof Env)[]> = {
     'DATABASE_URL',
     'REDIS_URL',
     'ADMIN_API_TOKENS',
+    // Seals the console's session cookie.
+    'COOKIE_SECRET',
     'TOKEN_ENCRYPTION_KEYS',
     'TIKTOK_CLIENT_KEY',
     'TIKTOK_CLIENT_SECRET',
@@ -191,11 +229,15 @@ export interface AppConfig {
   };
   publicGatewayUrl: string;
   publicAdminUrl: string;
-  gatewayApiKeys: string[];
+  /** GATEWAY_API_KEYS: every key acts for every user (one trust domain); the name says which one acted. */
+  gatewayApiKeys: GatewayApiKey[];
   adminApiTokens: string[];
   allowedReturnOrigins: string[];
   tokenEncryptionKeys: string;
+  /** The first of COOKIE_SECRET: what new cookies are sealed (and MACs made) with. */
   cookieSecret: string;
+  /** Every COOKIE_SECRET, the sealing one first: cookies sealed with any of them still open (rotation). */
+  cookieSecrets: string[];
   connectSessionTtlSeconds: number;
   connectOutcomeWaitMs: number;
   refreshLeadSeconds: number;
@@ -273,9 +315,14 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     if (env.PUBLIC_GATEWAY_URL?.startsWith('http://') && options.service === 'gateway') {
       issues.push({ variable: 'PUBLIC_GATEWAY_URL', problem: 'must be https in production (TikTok requires it)' });
     }
-    for (const list of ['GATEWAY_API_KEYS', 'ADMIN_API_TOKENS'] as const) {
-      const short = env[list]?.some((k) => k.length < 24);
-      if (short) issues.push({ variable: list, problem: 'every key must be at least 24 characters' });
+    const keyLengths = {
+      GATEWAY_API_KEYS: env.GATEWAY_API_KEYS?.map((k) => k.key.length),
+      ADMIN_API_TOKENS: env.ADMIN_API_TOKENS?.map((k) => k.length),
+    };
+    for (const [list, lengths] of Object.entries(keyLengths)) {
+      if (lengths?.some((length) => length < 24)) {
+        issues.push({ variable: list, problem: 'every key must be at least 24 characters' });
+      }
     }
   }
   if ((env.TIKTOK_CLIENT_KEY === undefined) !== (env.TIKTOK_CLIENT_SECRET === undefined)) {
@@ -319,12 +366,15 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
         persist: env.NODE_ENV === 'development',
       });
   // In production a setting this service needs was checked above; one it does not need stays empty.
-  const pick = (name: string, value: string[] | string | undefined, fallback: () => string[] | string) => {
+  type Value = string[] | string | GatewayApiKey[];
+  const pick = (name: string, value: Value | undefined, fallback: () => Value) => {
     if (value !== undefined) return value;
-    if (!dev) return name === 'TOKEN_ENCRYPTION_KEYS' || name === 'COOKIE_SECRET' ? '' : [];
+    if (!dev) return name === 'TOKEN_ENCRYPTION_KEYS' ? '' : [];
     generated.push(name);
     return fallback();
   };
+
+  const cookieSecrets = pick('COOKIE_SECRET', env.COOKIE_SECRET, () => [dev!.cookieSecret]) as string[];
 
   const config: AppConfig = {
     env: env.NODE_ENV,
@@ -357,7 +407,9 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     },
     publicGatewayUrl,
     publicAdminUrl,
-    gatewayApiKeys: pick('GATEWAY_API_KEYS', env.GATEWAY_API_KEYS, () => [dev!.gatewayApiKey]) as string[],
+    gatewayApiKeys: pick('GATEWAY_API_KEYS', env.GATEWAY_API_KEYS, () => [
+      { name: 'key-1', key: dev!.gatewayApiKey },
+    ]) as GatewayApiKey[],
     adminApiTokens: pick('ADMIN_API_TOKENS', env.ADMIN_API_TOKENS, () => [dev!.adminApiToken]) as string[],
     allowedReturnOrigins:
       env.ALLOWED_RETURN_ORIGINS !== undefined || production
@@ -377,7 +429,8 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
       env.TOKEN_ENCRYPTION_KEYS,
       () => dev!.tokenEncryptionKeys,
     ) as string,
-    cookieSecret: pick('COOKIE_SECRET', env.COOKIE_SECRET, () => dev!.cookieSecret) as string,
+    cookieSecret: cookieSecrets[0] ?? '',
+    cookieSecrets,
     connectSessionTtlSeconds: env.CONNECT_SESSION_TTL_SECONDS,
     connectOutcomeWaitMs: env.CONNECT_OUTCOME_WAIT_MS,
     refreshLeadSeconds: env.REFRESH_LEAD_SECONDS,
@@ -440,6 +493,8 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     publicGatewayUrl: config.publicGatewayUrl,
     allowedReturnOrigins: config.allowedReturnOrigins,
     webhookEndpoints: config.webhooks.urls.length,
+    // Names only: which gateway API keys exist (the keys never leave the config).
+    ...(config.service === 'gateway' ? { gatewayApiKeys: config.gatewayApiKeys.map((k) => k.name) } : {}),
     generatedForDevelopment: config.generated,
   };
 }

@@ -11,6 +11,12 @@ export interface ReencryptBatch<Row, Cursor> {
 /** The encrypted columns of a row and the AAD they were encrypted with. `null`/`undefined` columns are skipped. */
 export interface EncryptedFields {
   aad: string;
+  /**
+   * AADs of an older scheme the fields may still be under, tried in order when a field does not decrypt under `aad`;
+   * such a field is re-encrypted under `aad` (and the primary key). A ciphertext does not show its AAD, so with
+   * any given every field is decrypted, not only those under an old key.
+   */
+  legacyAads?: readonly string[];
   fields: Readonly<Record<string, string | null | undefined>>;
 }
 
@@ -71,14 +77,23 @@ export async function reencryptAll<Row, Cursor>(options: ReencryptAllOptions<Row
     const updates: ReencryptUpdate<Row>[] = [];
     for (const row of batch.rows) {
       progress.scanned++;
-      const { aad, fields } = select(row);
+      const { aad, fields, legacyAads = [] } = select(row);
       const changed: ReencryptUpdate<Row>['fields'] = {};
       let rowFailed = false;
       for (const [field, ciphertext] of Object.entries(fields)) {
         if (ciphertext === null || ciphertext === undefined) continue;
         try {
-          if (!needsReencryption(keyring, ciphertext)) continue;
-          changed[field] = { from: ciphertext, to: encryptToken(keyring, decryptToken(keyring, ciphertext, aad), aad) };
+          if (legacyAads.length === 0) {
+            if (!needsReencryption(keyring, ciphertext)) continue;
+            changed[field] = {
+              from: ciphertext,
+              to: encryptToken(keyring, decryptToken(keyring, ciphertext, aad), aad),
+            };
+          } else {
+            const opened = decryptUnderAny(keyring, ciphertext, aad, legacyAads);
+            if (opened.current && !needsReencryption(keyring, ciphertext)) continue;
+            changed[field] = { from: ciphertext, to: encryptToken(keyring, opened.plaintext, aad) };
+          }
         } catch (error) {
           if (!(error instanceof CryptoError) || error.code === CryptoErrorCode.INVALID_ARGUMENT) throw error;
           onError(row, field, error);
@@ -96,4 +111,29 @@ export async function reencryptAll<Row, Cursor>(options: ReencryptAllOptions<Row
     cursor = batch.next;
   } while (cursor !== undefined);
   return progress;
+}
+
+/**
+ * Decrypts under `aad`, else under the first of `legacyAads` that authenticates; `current` tells which. Throws the
+ * first attempt's error when none does (so a missing key still reads `CRYPTO_UNKNOWN_KEY`).
+ */
+function decryptUnderAny(
+  keyring: Keyring,
+  ciphertext: string,
+  aad: string,
+  legacyAads: readonly string[],
+): { plaintext: string; current: boolean } {
+  try {
+    return { plaintext: decryptToken(keyring, ciphertext, aad), current: true };
+  } catch (error) {
+    if (!(error instanceof CryptoError) || error.code !== CryptoErrorCode.DECRYPT_FAILED) throw error;
+    for (const legacy of legacyAads) {
+      try {
+        return { plaintext: decryptToken(keyring, ciphertext, legacy), current: false };
+      } catch {
+        // next one
+      }
+    }
+    throw error;
+  }
 }

@@ -141,4 +141,39 @@ describe('reencryptAll', () => {
     expect(db.byId.get(1)?.accessToken).toBe(fresh);
     expect(inspectCiphertext(db.byId.get(1)?.refreshToken ?? '').keyId).toBe('new');
   });
+
+  it('moves fields under a legacy AAD to the current one, under the primary key too, and leaves current ones alone', async () => {
+    const legacyAad = (id: number) => `legacy:${id}`;
+    const newKeyring = parseKeyring(`${newEntry},${oldEntry}`);
+    const db = table([
+      // Under the primary key, but the legacy AAD.
+      { id: 1, accessToken: encryptToken(newKeyring, 'act.1', legacyAad(1)), refreshToken: null },
+      // Under the old key and the legacy AAD.
+      { id: 2, accessToken: encryptToken(oldKeyring, 'act.2', legacyAad(2)), refreshToken: null },
+      // Already current: primary key, current AAD.
+      { id: 3, accessToken: encryptToken(newKeyring, 'act.3', aadOf(3)), refreshToken: null },
+      // Another row's legacy AAD: opens under neither of this row's AADs.
+      { id: 4, accessToken: encryptToken(newKeyring, 'act.9', legacyAad(9)), refreshToken: null },
+    ]);
+    const current = db.byId.get(3)?.accessToken;
+    const failures: string[] = [];
+    const result = await reencryptAll({
+      keyring: newKeyring,
+      ...db,
+      select: (row) => ({
+        aad: aadOf(row.id),
+        legacyAads: [legacyAad(row.id)],
+        fields: { accessToken: row.accessToken },
+      }),
+      onError: (row, _field, error) => {
+        failures.push(`${row.id}:${error.code}`);
+      },
+    });
+    expect(result).toEqual({ scanned: 4, reencrypted: 2, failed: 1 });
+    expect(failures).toEqual([`4:${CryptoErrorCode.DECRYPT_FAILED}`]);
+    const newOnly = parseKeyring(newEntry);
+    for (const id of [1, 2])
+      expect(decryptToken(newOnly, db.byId.get(id)?.accessToken ?? '', aadOf(id))).toBe(`act.${id}`);
+    expect(db.byId.get(3)?.accessToken).toBe(current);
+  });
 });

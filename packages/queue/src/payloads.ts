@@ -29,6 +29,8 @@ export const accountConnectedPayload = z.object({
   refreshTokenExpiresAt: isoDate,
   /** When TikTok issued the tokens: a job processed late must not overwrite tokens obtained after it. */
   obtainedAt: isoDate,
+  /** The name of the gateway API key that created the connect session (recorded in the account's event). */
+  apiKey: z.string().min(1).max(64).optional(),
 });
 export type AccountConnectedPayload = z.infer<typeof accountConnectedPayload>;
 

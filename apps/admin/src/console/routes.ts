@@ -34,7 +34,7 @@ const LOGIN_ERRORS = { invalid: 'That token is not valid.', expired: 'Please sig
 
 export interface ConsoleOptions {
   auth: AdminAuthenticator;
-  /** Login attempts allowed per client IP per minute. */
+  /** Wrong login attempts allowed per client address (TRUST_PROXY decides which) per minute. */
   loginAttemptsPerMinute?: number;
 }
 
@@ -77,11 +77,25 @@ export async function consolePlugin(scope: FastifyInstance, options: ConsoleOpti
       .send(loginPage({ next: safeNext(next), ...(error ? { error: LOGIN_ERRORS[error] } : {}) }));
   });
 
+  // The login limiter counts wrong tokens per client address (request.ip: the socket's peer, or the client a trusted
+  // proxy names, TRUST_PROXY) and answers 429 once they are used up; a correct token is never counted nor refused
+  // (`allowList`, checked in preHandler, once the form is parsed). So wrong guesses cannot lock the right token out,
+  // neither for other clients nor for the guesser's own address (an office behind one NAT, a misconfigured
+  // TRUST_PROXY). What bounds guessing is the token itself: production refuses ADMIN_API_TOKENS shorter than 24
+  // characters, far beyond reach at any request rate; the limiter caps the noise and the work a guesser causes.
+  const isAdminToken = (token: string | undefined) => token !== undefined && auth.verifyToken(token.trim()) !== null;
   app.post(
     '/console/login',
     {
       schema: { body: loginForm },
-      config: { rateLimit: { max: options.loginAttemptsPerMinute ?? 10, timeWindow: '1 minute' } },
+      config: {
+        rateLimit: {
+          max: options.loginAttemptsPerMinute ?? 10,
+          timeWindow: '1 minute',
+          hook: 'preHandler',
+          allowList: (request) => isAdminToken((request.body as z.infer<typeof loginForm>).token),
+        },
+      },
     },
     async (request, reply) => {
       // Login CSRF would sign the victim in as the attacker: refuse forms posted from other sites.

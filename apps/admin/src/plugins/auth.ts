@@ -34,8 +34,8 @@ const sessionShape = z.object({
 export interface AdminAuthOptions {
   /** ADMIN_API_TOKENS. */
   tokens: readonly string[];
-  /** COOKIE_SECRET: seals console sessions. */
-  cookieSecret: string;
+  /** COOKIE_SECRET: seals console sessions; a list (rotation) seals with the first and opens with any. */
+  cookieSecret: string | readonly string[];
   /** Mark the cookie Secure (production, or whenever the admin is served over https). */
   secureCookie: boolean;
   sessionTtlSeconds?: number;

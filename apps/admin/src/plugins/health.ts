@@ -1,3 +1,4 @@
+import { loggedError } from '@ttc/config';
 import type { PrismaClient } from '@ttc/db';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -29,7 +30,7 @@ export async function healthPlugin(app: FastifyInstance, options: HealthOptions)
         await withTimeout(probe(), timeoutMs);
         return [name, 'ok'] as const;
       } catch (error) {
-        request.log.warn({ err: error, dependency: name }, 'readiness check failed');
+        request.log.warn({ error: loggedError(error), dependency: name }, 'readiness check failed');
         return [name, 'down'] as const;
       }
     };

@@ -1,3 +1,4 @@
+import { loggedError } from '@ttc/config';
 import type { Queues } from '@ttc/queue';
 import type { FastifyInstance } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
@@ -61,7 +62,7 @@ export const metricsPlugin = fastifyPlugin(async (app: FastifyInstance, options:
         for (const [status, n] of counts) this.set({ status }, n);
       } catch (error) {
         scrapeErrors.inc({ source: 'postgres' });
-        app.log.warn({ err: error }, 'metrics: account counts unavailable');
+        app.log.warn({ error: loggedError(error) }, 'metrics: account counts unavailable');
       }
     },
   });
@@ -81,7 +82,7 @@ export const metricsPlugin = fastifyPlugin(async (app: FastifyInstance, options:
         }
       } catch (error) {
         scrapeErrors.inc({ source: 'redis' });
-        app.log.warn({ err: error }, 'metrics: queue counts unavailable');
+        app.log.warn({ error: loggedError(error) }, 'metrics: queue counts unavailable');
       }
     },
   });

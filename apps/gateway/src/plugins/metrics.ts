@@ -14,6 +14,12 @@ export class GatewayMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly apiKeyRequests = new Counter({
+    name: 'gateway_api_key_requests_total',
+    help: 'Requests authenticated with a gateway API key, by the key name (GATEWAY_API_KEYS name:key, never the key)',
+    labelNames: ['key_name', 'method', 'route', 'status_code'] as const,
+    registers: [this.registry],
+  });
   readonly connectSessionsCreated = new Counter({
     name: 'gateway_connect_sessions_created_total',
     help: 'Connect sessions created by upstream apps',
@@ -65,6 +71,14 @@ export const metricsPlugin = fastifyPlugin(async (app: FastifyInstance, { metric
       children.set(key, child);
     }
     child.observe(reply.elapsedTime / 1000);
+    if (request.apiKeyName) {
+      metrics.apiKeyRequests.inc({
+        key_name: request.apiKeyName,
+        method: request.method,
+        route,
+        status_code: String(reply.statusCode),
+      });
+    }
     done();
   });
   app.get(

@@ -5,7 +5,7 @@ import { z } from 'zod';
 /**
  * The gateway's one browser cookie, the connect cookie: which connect session this browser holds, and a random
  * browser id the session was bound to when its one-time link was opened. Sealed (AES-256-GCM, authenticated) with a
- * key derived from COOKIE_SECRET, HttpOnly, SameSite=Lax, `Path=/`.
+ * key derived from COOKIE_SECRET (the first secret seals, every listed one opens), HttpOnly, SameSite=Lax, `Path=/`.
  *
  * `Path=/` (not `/connect`) because the OAuth callback needs it too: the OAuth state is bound to this cookie's
  * session and browser id (services/oauth-state.ts), which is what makes a state unusable in any other browser.
@@ -44,11 +44,14 @@ export class BrowserCookies {
   private readonly verified = new Map<string, ConnectCookie>();
   readonly secure: boolean;
   private readonly keyring: Keyring;
-  private readonly csrfKey: Buffer;
+  /** One per COOKIE_SECRET, the first's first: tokens are made with it, checked against all (rotation). */
+  private readonly csrfKeys: Buffer[];
 
-  constructor(cookieSecret: string, opts: { secure: boolean }) {
-    this.keyring = keyringFromSecrets(cookieSecret, 'gateway-cookies');
-    this.csrfKey = Buffer.from(hkdfSync('sha256', cookieSecret, '', 'ttc-gateway:csrf', 32));
+  /** `cookieSecrets`: COOKIE_SECRET, the sealing secret first; cookies and forms made under any of them still work. */
+  constructor(cookieSecrets: string | readonly string[], opts: { secure: boolean }) {
+    const secrets = typeof cookieSecrets === 'string' ? [cookieSecrets] : cookieSecrets;
+    this.keyring = keyringFromSecrets(secrets, 'gateway-cookies');
+    this.csrfKeys = secrets.map((secret) => Buffer.from(hkdfSync('sha256', secret, '', 'ttc-gateway:csrf', 32)));
     this.secure = opts.secure;
     // The __Secure- prefix makes browsers refuse the cookie unless it came over HTTPS with Secure.
     this.names = { connect: opts.secure ? '__Secure-ttc_connect' : 'ttc_connect' };
@@ -79,12 +82,16 @@ export class BrowserCookies {
   }
 
   /** CSRF token for the forms of one session in one browser: an HMAC, so nothing has to be stored. */
-  csrfToken(cookie: ConnectCookie): string {
-    return createHmac('sha256', this.csrfKey).update(`${cookie.sr}:${cookie.bid}`).digest('base64url');
+  csrfToken(cookie: ConnectCookie, key = this.csrfKeys[0] as Buffer): string {
+    return createHmac('sha256', key).update(`${cookie.sr}:${cookie.bid}`).digest('base64url');
   }
 
+  /** Against every secret's key, with no early exit: a page rendered before a rotation still posts. */
   checkCsrf(cookie: ConnectCookie, token: unknown): boolean {
-    return typeof token === 'string' && token.length < 200 && safeEqual(token, this.csrfToken(cookie));
+    if (typeof token !== 'string' || token.length >= 200) return false;
+    let ok = false;
+    for (const key of this.csrfKeys) if (safeEqual(token, this.csrfToken(cookie, key))) ok = true;
+    return ok;
   }
 
   private open<T>(raw: string | undefined, aad: string, schema: z.ZodType<T>, now: number): T | UnsealFailure {

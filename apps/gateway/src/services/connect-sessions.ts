@@ -38,6 +38,8 @@ export interface ConnectSession {
   claimedBy: string | null;
   /** The account the upstream app asked this session to re-authorize, if any. */
   reconnectAccountId: string | null;
+  /** The name of the gateway API key that created the session (null: the development shortcut). */
+  apiKey: string | null;
 }
 
 /** What the upstream app reads about a session: no secret, readable until the record's retention ends. */
@@ -82,6 +84,7 @@ export class ConnectSessionStore {
     ttlSeconds: number;
     now: number;
     reconnectAccountId?: string | undefined;
+    apiKey?: string | null | undefined;
   }) {
     const ref = `cs_${randomBytes(16).toString('base64url')}`;
     const secret = randomBytes(32).toString('base64url');
@@ -96,6 +99,7 @@ export class ConnectSessionStore {
         expiresAt: expiresAt.toISOString(),
         secretHash: hashToken(secret),
         ...(p.reconnectAccountId ? { reconnectAccountId: p.reconnectAccountId } : {}),
+        ...(p.apiKey ? { apiKey: p.apiKey } : {}),
       })
       .expire(this.key(ref), keepSeconds)
       .set(
@@ -119,8 +123,9 @@ export class ConnectSessionStore {
       'expiresAt',
       'claimedBy',
       'reconnectAccountId',
+      'apiKey',
     );
-    const [userId, returnTo, createdAt, expiresAt, claimedBy, reconnectAccountId] = fields;
+    const [userId, returnTo, createdAt, expiresAt, claimedBy, reconnectAccountId, apiKey] = fields;
     if (!userId || !returnTo || !createdAt || !expiresAt) return null;
     const session: ConnectSession = {
       ref,
@@ -130,6 +135,7 @@ export class ConnectSessionStore {
       expiresAt: new Date(expiresAt),
       claimedBy: claimedBy ?? null,
       reconnectAccountId: reconnectAccountId ?? null,
+      apiKey: apiKey ?? null,
     };
     // The hash outlives the session (its results stay readable): the stored expiry is the session's end.
     if (session.expiresAt.getTime() <= now) return null;

@@ -42,7 +42,7 @@ export interface CreatedConnectSession {
  */
 export async function createConnectSession(
   ctx: GatewayContext,
-  input: { userId: string; returnTo: string; reconnectAccountId?: string | undefined },
+  input: { userId: string; returnTo: string; reconnectAccountId?: string | undefined; apiKey?: string | null },
 ): Promise<CreatedConnectSession> {
   const returnTo = checkReturnTo(input.returnTo, ctx.config.allowedReturnOrigins);
   if (input.reconnectAccountId !== undefined) {
@@ -58,6 +58,7 @@ export async function createConnectSession(
     ttlSeconds: ctx.config.connectSessionTtlSeconds,
     now: ctx.now(),
     reconnectAccountId: input.reconnectAccountId,
+    apiKey: input.apiKey,
   });
   ctx.metrics.connectSessionsCreated.inc();
   return { id: ref, url: `${ctx.config.publicGatewayUrl}/connect/${linkToken}`, expiresAt: expiresAt.toISOString() };

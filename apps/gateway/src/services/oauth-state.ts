@@ -15,7 +15,8 @@ import { safeEqual } from '@ttc/crypto';
  * state only verifies in the browser, and for the connect session, that started it. The PKCE verifier is never
  * stored nor sent anywhere but to TikTok's token endpoint: the callback recomputes it from the nonce. Both keys are
  * derived from COOKIE_SECRET with HKDF under their own labels, so neither can stand in for the other nor for the
- * cookie or CSRF keys. Single use is enforced at the callback, in Redis.
+ * cookie or CSRF keys. With several COOKIE_SECRETs (rotation) states are issued under the first and verified under
+ * any; the verifier comes from the secret that verified. Single use is enforced at the callback, in Redis.
  */
 
 /** How long the user has on TikTok's pages before the callback is refused as expired. */
@@ -43,24 +44,34 @@ export interface ParsedState {
   mac: string;
 }
 
-export class OAuthStates {
-  private readonly stateKey: Buffer;
-  private readonly pkceKey: Buffer;
+/** The two keys of one COOKIE_SECRET. */
+interface StateKeys {
+  state: Buffer;
+  pkce: Buffer;
+}
 
-  constructor(cookieSecret: string) {
-    this.stateKey = Buffer.from(hkdfSync('sha256', cookieSecret, '', 'ttc-gateway:oauth-state-mac:v1', 32));
-    this.pkceKey = Buffer.from(hkdfSync('sha256', cookieSecret, '', 'ttc-gateway:pkce-verifier:v1', 32));
+export class OAuthStates {
+  /** One pair per COOKIE_SECRET, the first secret's first: states are issued under it, verified under any. */
+  private readonly keys: StateKeys[];
+
+  constructor(cookieSecrets: string | readonly string[]) {
+    const secrets = typeof cookieSecrets === 'string' ? [cookieSecrets] : cookieSecrets;
+    if (secrets.length === 0) throw new Error('OAuthStates needs at least one COOKIE_SECRET');
+    this.keys = secrets.map((secret) => ({
+      state: Buffer.from(hkdfSync('sha256', secret, '', 'ttc-gateway:oauth-state-mac:v1', 32)),
+      pkce: Buffer.from(hkdfSync('sha256', secret, '', 'ttc-gateway:pkce-verifier:v1', 32)),
+    }));
   }
 
   /** The state for `nonce` (43 base64url characters), bound to `binding`, valid until `expSeconds`. */
   issue(nonce: string, expSeconds: number, binding: StateBinding): string {
     const exp = expSeconds.toString(36);
-    return `${nonce}.${exp}.${this.mac(nonce, exp, binding)}`;
+    return `${nonce}.${exp}.${this.mac(this.keys[0] as StateKeys, nonce, exp, binding)}`;
   }
 
-  /** The PKCE verifier belonging to a state's nonce. */
+  /** The PKCE verifier belonging to a nonce issued now (under the first secret). */
   verifier(nonce: string): string {
-    return createHmac('sha256', this.pkceKey).update(nonce).digest('base64url');
+    return this.verifierWith(this.keys[0] as StateKeys, nonce);
   }
 
   /** Splits a state of the right shape; `null` for anything else. */
@@ -73,11 +84,27 @@ export class OAuthStates {
 
   /** True when the state was issued by this gateway for `binding` (constant-time comparison). */
   authentic(state: ParsedState, binding: StateBinding): boolean {
-    return safeEqual(state.mac, this.mac(state.nonce, state.expText, binding));
+    return this.verify(state, binding) !== null;
   }
 
-  private mac(nonce: string, exp: string, binding: StateBinding): string {
-    return createHmac('sha256', this.stateKey)
+  /**
+   * The PKCE verifier of a state issued by this gateway for `binding`, under whichever COOKIE_SECRET issued it (a
+   * state issued just before a rotation still completes); null when no secret's MAC matches. Every key is tried.
+   */
+  verify(state: ParsedState, binding: StateBinding): string | null {
+    let issuer: StateKeys | null = null;
+    for (const keys of this.keys) {
+      if (safeEqual(state.mac, this.mac(keys, state.nonce, state.expText, binding))) issuer = keys;
+    }
+    return issuer === null ? null : this.verifierWith(issuer, state.nonce);
+  }
+
+  private verifierWith(keys: StateKeys, nonce: string): string {
+    return createHmac('sha256', keys.pkce).update(nonce).digest('base64url');
+  }
+
+  private mac(keys: StateKeys, nonce: string, exp: string, binding: StateBinding): string {
+    return createHmac('sha256', keys.state)
       .update(`${nonce}.${exp}.${binding.sr}.${binding.bid}`)
       .digest('base64url')
       .slice(0, MAC_LENGTH);

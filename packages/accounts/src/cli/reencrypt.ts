@@ -1,5 +1,6 @@
 // `pnpm tokens:reencrypt [--dry-run] [--batch-size N]`: moves every stored token to the primary key of
-// TOKEN_ENCRYPTION_KEYS (step 3 of the key rotation in packages/accounts/README.md). Exit code 0 when no row failed.
+// TOKEN_ENCRYPTION_KEYS (step 3 of the key rotation in packages/accounts/README.md) and to the current associated
+// data (tiktok/v2, from the legacy tiktok:<userId>:<openId>). Exit code 0 when no row failed.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@ttc/config';
 import { isCryptoError, parseKeyring } from '@ttc/crypto';
@@ -8,7 +9,8 @@ import { type ReencryptStoredTokensProgress, reencryptStoredTokens } from '../re
 
 const usage = `Usage: pnpm tokens:reencrypt [--dry-run] [--batch-size N]
 
-Re-encrypts every stored TikTok token that is not under the first key of TOKEN_ENCRYPTION_KEYS.
+Re-encrypts every stored TikTok token that is not under the first key of TOKEN_ENCRYPTION_KEYS
+or not bound to its account by the current associated data (tiktok/v2).
   --dry-run        decrypt and count what would change; write nothing
   --batch-size N   rows per batch (default 500)
 Exit code 0 when every row could be decrypted, 1 otherwise (the failed account ids are printed).`;
@@ -96,7 +98,8 @@ async function main(): Promise<number> {
       );
       return 1;
     }
-    if (!dryRun) console.log(`Every stored token is under key "${keyring.primaryKeyId}".`);
+    if (!dryRun)
+      console.log(`Every stored token is under key "${keyring.primaryKeyId}" and the tiktok/v2 associated data.`);
     return 0;
   } finally {
     await prisma.$disconnect();

@@ -21,7 +21,7 @@ const reconnectBody = z.object({ csrf: z.string().optional().catch(undefined) })
 
 export const connectStartRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { ctx }) => {
   const { tiktok: tt } = ctx.config;
-  const startAuthorization = createAuthorizeStarter(ctx.tiktok, new OAuthStates(ctx.config.cookieSecret), {
+  const startAuthorization = createAuthorizeStarter(ctx.tiktok, new OAuthStates(ctx.config.cookieSecrets), {
     redirectUri: tt.redirectUri,
     scopes: tt.scopes,
     extras: {

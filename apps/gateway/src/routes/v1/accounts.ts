@@ -95,7 +95,11 @@ export const accountRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     'As the page and the admin do: tokens wiped, refresh cancelled, revoked at TikTok unless another user holds the same TikTok account. Idempotent; answers the account.',
   );
   app.delete('/v1/accounts/:id', disconnectOne, async (request, reply) => {
-    const account = await ctx.accounts.disconnect({ accountId: request.params.id, actor: 'upstream' });
+    const account = await ctx.accounts.disconnect({
+      accountId: request.params.id,
+      actor: 'upstream',
+      apiKey: request.apiKeyName,
+    });
     reply.header('cache-control', 'no-store');
     return toAccountResponse(account);
   });

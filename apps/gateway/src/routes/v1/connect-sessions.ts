@@ -93,7 +93,7 @@ export const connectSessionsRoutes: FastifyPluginAsyncZod<RouteOptions> = async 
       config: { rateLimit: { max: 600, timeWindow: 60_000 } },
     },
     async (request, reply) => {
-      const created = await createConnectSession(ctx, request.body);
+      const created = await createConnectSession(ctx, { ...request.body, apiKey: request.apiKeyName });
       reply.header('cache-control', 'no-store');
       return reply.status(201).send(created);
     },

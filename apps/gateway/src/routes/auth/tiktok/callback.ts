@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { tokenAad } from '@ttc/accounts';
+import { loggedError } from '@ttc/config';
 import { encryptToken, hashToken } from '@ttc/crypto';
 import { enqueueAccountConnected } from '@ttc/queue';
 import {
@@ -37,10 +38,11 @@ const querystring = z.looseObject({
   error_description: tiktokParameter,
 });
 
-/** An authentic, unexpired state, with the connect cookie it is bound to. */
+/** An authentic, unexpired state, with the connect cookie it is bound to and its PKCE verifier. */
 interface VerifiedState {
   state: ParsedState;
   cookie: ConnectCookie;
+  verifier: string;
 }
 
 /**
@@ -70,9 +72,10 @@ function verifyState(
   }
   // Not issued for this browser's session: started in another browser, or before this browser opened another
   // connect link. A forged state lands here too; it cannot be told apart from another session's without the key.
-  if (!states.authentic(state, cookie)) throw new GatewayError('GW_STATE_BROWSER_MISMATCH');
+  const verifier = states.verify(state, cookie);
+  if (verifier === null) throw new GatewayError('GW_STATE_BROWSER_MISMATCH');
   if (state.exp <= nowSeconds) throw new GatewayError('GW_STATE_EXPIRED');
-  return { state, cookie };
+  return { state, cookie, verifier };
 }
 
 /**
@@ -83,7 +86,7 @@ function verifyState(
  */
 export const callbackRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { ctx }) => {
   const { tiktok: tt } = ctx.config;
-  const states = new OAuthStates(ctx.config.cookieSecret);
+  const states = new OAuthStates(ctx.config.cookieSecrets);
 
   async function finish(reply: FastifyReply, sessionRef: string, result: ConnectResult, resultId = randomUUID()) {
     await ctx.sessions.recordResult(sessionRef, resultId, result);
@@ -126,7 +129,7 @@ export const callbackRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
         ctx.metrics.callbacks.inc({ result: 'rejected', reason: (error as GatewayError).code ?? 'state' });
         throw error;
       }
-      const { state, cookie } = verified;
+      const { state, cookie, verifier } = verified;
       // Single use, enforced here because the start route keeps nothing server-side. Keyed by the nonce: it is
       // what the verifier derives from, and a verifying state's other parts are fixed by it and the browser.
       const first = await ctx.redis.set(
@@ -163,11 +166,11 @@ export const callbackRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
       let tokens: Awaited<ReturnType<typeof ctx.tiktok.exchangeCode>>;
       try {
         tokens = await ctx.tiktok.exchangeCode(
-          { code: query.code, redirectUri: tt.redirectUri, codeVerifier: states.verifier(state.nonce) },
+          { code: query.code, redirectUri: tt.redirectUri, codeVerifier: verifier },
           { signal },
         );
       } catch (error) {
-        request.log.warn({ err: error }, 'TikTok code exchange failed');
+        request.log.warn({ error: loggedError(error) }, 'TikTok code exchange failed');
         return finish(
           reply,
           session.ref,
@@ -186,7 +189,7 @@ export const callbackRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
         const fields = granted.includes('user.info.profile') ? [...BASIC_FIELDS, 'username' as const] : BASIC_FIELDS;
         user = await ctx.tiktok.getUserInfo(tokens.accessToken, fields, { signal });
       } catch (error) {
-        request.log.warn({ err: error }, 'TikTok user info failed');
+        request.log.warn({ error: loggedError(error) }, 'TikTok user info failed');
         return finish(
           reply,
           session.ref,
@@ -223,6 +226,7 @@ export const callbackRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
           accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
           refreshTokenExpiresAt: tokens.refreshTokenExpiresAt.toISOString(),
           obtainedAt: new Date(tokens.accessTokenExpiresAt.getTime() - tokens.expiresIn * 1000).toISOString(),
+          ...(session.apiKey ? { apiKey: session.apiKey } : {}),
         });
       } catch (error) {
         request.log.error({ err: error }, 'could not enqueue account.connected');
