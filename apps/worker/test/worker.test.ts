@@ -135,14 +135,18 @@ describe('account.connected worker', () => {
   });
 
   it('leaves no key of the job and no trace of the tokens in Redis once processed', async () => {
-    const built = await startWorker();
     const { payload, accessToken, refreshToken } = makeTestConnection(keyring);
     const jobId = jobIds.accountConnected(payload.connectionId);
-    const done = settled(built, jobId);
+    // The queue is paused while the job is looked at: with a running worker, a fast pickup could finish the job
+    // before the scan (seen under load), and the scan must be shown able to see a job at all.
+    await queues.accountConnected.pause();
     await enqueueAccountConnected(queues, payload);
     // While queued, the job is there (so the scan below can see jobs at all), holding ciphertext only.
     const whileQueued = await dumpKeys(redis, prefix);
     expect([...whileQueued.keys()].some((k) => k.includes(jobId))).toBe(true);
+    const built = await startWorker();
+    const done = settled(built, jobId);
+    await queues.accountConnected.resume();
     expect((await done).state).toBe('completed');
 
     const dump = await dumpKeys(redis, prefix);
