@@ -160,7 +160,7 @@ describe('Redis Cluster (three masters)', () => {
     const again = await connectOverHttp({ ...options, openId: 'sbx-open-ava' });
     expect([ava.outcome, ben.outcome, again.outcome]).toEqual(['added', 'added', 'reconnected']);
     expect(again.accountId).toBe(ava.accountId);
-    accountIds = [ava.accountId, ben.accountId];
+    accountIds = [ava.accountId ?? '', ben.accountId ?? ''];
     expect(await db.prisma.socialAccount.count({ where: { userId: 'cluster-user' } })).toBe(2);
   }, 60_000);
 

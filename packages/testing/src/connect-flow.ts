@@ -87,8 +87,8 @@ export class ConnectFlowError extends Error {
     readonly step: string,
     readonly status: number,
     detail: string,
-    /** Whether the callback had already answered with a pending result (the code was exchanged and enqueued). */
-    readonly reachedCallback = false,
+    /** Set when the callback had already answered with a pending result (the code was exchanged and enqueued). */
+    readonly enqueued?: { sessionId: string; resultId: string },
   ) {
     super(`connect flow: ${step} answered ${status}${detail ? `: ${detail}` : ''}`);
   }
@@ -104,13 +104,20 @@ export interface ConnectFlowOptions {
   browser?: HttpBrowser;
   /** How many times to load the connect page while it says the account is being added (it reloads itself). */
   pageLoads?: number;
+  /**
+   * Default true: wait for the outcome (the page's reloads, then the session's record). False: load the result page
+   * once and return as soon as the callback has enqueued the connection (`outcome` is then absent).
+   */
+  settle?: boolean;
 }
 
 export interface ConnectFlowResult {
   sessionId: string;
   resultId: string;
-  outcome: 'added' | 'reconnected';
-  accountId: string;
+  outcome?: 'added' | 'reconnected';
+  accountId?: string;
+  /** `settle: false` only: the result page said the connection failed (the user is asked to try again). */
+  failed?: boolean;
 }
 
 const decode = (value: string) =>
@@ -135,9 +142,14 @@ function formFields(html: string, action: string): URLSearchParams {
   return fields;
 }
 
-function expect(answer: HttpAnswer, step: string, statuses: number[], reachedCallback = false): HttpAnswer {
+function expect(
+  answer: HttpAnswer,
+  step: string,
+  statuses: number[],
+  enqueued?: { sessionId: string; resultId: string },
+): HttpAnswer {
   if (!statuses.includes(answer.status)) {
-    throw new ConnectFlowError(step, answer.status, answer.body.slice(0, 200), reachedCallback);
+    throw new ConnectFlowError(step, answer.status, answer.body.slice(0, 200), enqueued);
   }
   return answer;
 }
@@ -184,14 +196,24 @@ export async function connectOverHttp(o: ConnectFlowOptions): Promise<ConnectFlo
   const callback = expect(await browser.request(authorized.location as string), 'callback', [302, 303]);
   const resultId = new URL(callback.location as string).searchParams.get('result');
   if (!resultId) throw new ConnectFlowError('callback', callback.status, `redirected to ${callback.location}`);
+  const enqueued = { sessionId: session.id, resultId };
 
+  if (o.settle === false) {
+    const page = expect(
+      await browser.request(`${o.gatewayUrl}/connect?result=${resultId}`),
+      'result page',
+      [200],
+      enqueued,
+    );
+    return { sessionId: session.id, resultId, failed: page.body.includes('banner-error') };
+  }
   // The page waits for the worker, then says "Adding…" and reloads itself: a user's browser does the same.
   for (let load = 0; load < (o.pageLoads ?? 30); load++) {
     const page = expect(
       await browser.request(`${o.gatewayUrl}/connect?result=${resultId}`),
       'result page',
       [200],
-      true,
+      enqueued,
     );
     if (!page.body.includes('http-equiv="refresh"')) break;
     await new Promise((r) => setTimeout(r, 2_000));
@@ -200,12 +222,12 @@ export async function connectOverHttp(o: ConnectFlowOptions): Promise<ConnectFlo
     await browser.request(`${o.gatewayUrl}/v1/connect-sessions/${session.id}`, { headers: auth }),
     'read session',
     [200],
-    true,
+    enqueued,
   );
   const results = (JSON.parse(record.body) as { results: { accountId: string; outcome: string }[] }).results;
   const done = results.at(-1);
   if (!done || (done.outcome !== 'added' && done.outcome !== 'reconnected')) {
-    throw new ConnectFlowError('outcome', 200, `session results: ${record.body.slice(0, 300)}`, true);
+    throw new ConnectFlowError('outcome', 200, `session results: ${record.body.slice(0, 300)}`, enqueued);
   }
   return { sessionId: session.id, resultId, outcome: done.outcome, accountId: done.accountId };
 }
