@@ -161,6 +161,8 @@ interface Attempt {
   enqueued?: { sessionId: string; resultId: string };
   /** The result page said it failed (the user is asked to try again). */
   toldFailed?: boolean;
+  /** When the callback answered (the connection job was enqueued then). */
+  callbackAt?: number;
   error?: string;
 }
 
@@ -176,7 +178,11 @@ async function connect(traffic: Traffic, userId: string, openId: string, deadlin
   const attempt: Attempt = { userId, openId };
   counts.connections++;
   for (;;) {
-    const browser = new HttpBrowser({ forwardedFor: addressOf(userId), onExchange: traffic.record, timeoutMs: 20_000 });
+    const onExchange = (e: HttpExchange) => {
+      traffic.record(e);
+      if (e.status === 303 && e.url.endsWith('/auth/tiktok/callback')) attempt.callbackAt = Date.now();
+    };
+    const browser = new HttpBrowser({ forwardedFor: addressOf(userId), onExchange, timeoutMs: 20_000 });
     try {
       const result = await connectOverHttp({
         gatewayUrl: s.gatewayUrl,
@@ -347,23 +353,33 @@ async function queuesQuiet(): Promise<{ active: number; failed: number; detail: 
     active += q.active ?? 0;
     failed += q.failed ?? 0;
   }
-  const detail = Object.entries(c)
+  let detail = Object.entries(c)
     .map(([name, q]) => `${name} active ${q.active} failed ${q.failed}`)
     .join(', ');
+  // Why jobs failed, by reason (what an operator would look up first).
+  const reasons = new Map<string, number>();
+  for (const queue of queues.all()) {
+    for (const job of await queue.getFailed(0, 99)) {
+      const reason = `${queue.name}: ${job.failedReason}`;
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+  }
+  if (reasons.size > 0) detail += `; failed reasons: ${[...reasons].map(([r, n]) => `${n}× ${r}`).join('; ')}`;
   return { active, failed, detail };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Kills.
 
-/** SIGKILLs a running worker at random moments and restarts it at once, until `stop()` and at least `min` kills. */
-async function killWorkersAtRandom(stop: () => boolean, min: number): Promise<void> {
+/** SIGKILLs a running worker at random moments and restarts it at once: at least `min` kills, at most `max`. */
+async function killWorkersAtRandom(stop: () => boolean, min: number, max: number): Promise<void> {
   const s = requireStack();
   const starting = new Set<AppName>();
   const restarts: Promise<unknown>[] = [];
   let kills = 0;
-  while (!stop() || kills < min) {
-    await sleep(random(1_500, 4_000));
+  // A few seconds apart, as crashes are: faster than the restarts would kill every worker before it did any work.
+  while ((!stop() && kills < max) || kills < min) {
+    await sleep(random(4_000, 8_000));
     const candidates = WORKERS.filter((w) => !starting.has(w));
     const victim = candidates[Math.floor(Math.random() * candidates.length)];
     if (!victim) continue;
@@ -401,7 +417,7 @@ async function killsDuringConnections(): Promise<void> {
     plan.splice(at, 0, { ...(firsts[original] as { userId: string; openId: string }) });
   }
   let done = false;
-  const killer = killWorkersAtRandom(() => done, 3);
+  const killer = killWorkersAtRandom(() => done, 3, 8);
   const deadline = Date.now() + 180_000;
   const t0 = Date.now();
   const attempts = await pool(plan, 6, (p) => connect(traffic, p.userId, p.openId, deadline));
@@ -434,6 +450,25 @@ async function killsDuringConnections(): Promise<void> {
     'every enqueued connection is an account',
     missing.length === 0,
     `${enqueued} enqueued, ${missing.length} missing, ${attempts.filter((a) => !a.enqueued).length} never reached the callback${missing[0] ? ` (e.g. ${missing[0].userId}/${missing[0].openId}: ${missing[0].error ?? ''})` : ''}`,
+  );
+  // From the callback to the stored connection (its CONNECTED or RECONNECTED event), for every connection: a job a
+  // killed worker held shows as the slowest.
+  const latencies: number[] = [];
+  for (const a of attempts) {
+    if (a.callbackAt === undefined) continue;
+    const { rows: stored } = await db.query<{ at: Date | null }>(
+      `SELECT min(e.created_at) AS at FROM account_events e JOIN social_accounts s ON s.id = e.account_id
+        WHERE s.user_id = $1 AND s.open_id = $2 AND e.type IN ('CONNECTED', 'RECONNECTED') AND e.created_at >= $3`,
+      [a.userId, a.openId, new Date(a.callbackAt - 500)],
+    );
+    if (stored[0]?.at) latencies.push(stored[0].at.getTime() - a.callbackAt);
+  }
+  latencies.sort((x, y) => x - y);
+  const pct = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? -1;
+  check(
+    "a killed worker's job is picked up again within 35 s",
+    latencies.length > 0 && pct(1) <= 35_000,
+    `callback → account stored: median ${pct(0.5)} ms, p95 ${pct(0.95)} ms, max ${pct(1)} ms over ${latencies.length} connections (${attempts.length} flows)`,
   );
   const jobsMissing = await refreshJobsMissing();
   const refreshCounts = await queues.tokenRefresh.getJobCounts('delayed', 'waiting', 'active', 'prioritized', 'failed');
