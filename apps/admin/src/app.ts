@@ -3,7 +3,7 @@ import { createAccounts } from '@ttc/accounts';
 import { type AppConfig, serverTimeouts } from '@ttc/config';
 import type { Keyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
-import type { Queues } from '@ttc/queue';
+import type { Queues, RedisClient } from '@ttc/queue';
 import { createWebhookDeliverer } from '@ttc/webhooks';
 import Fastify, {
   type FastifyError,
@@ -11,7 +11,6 @@ import Fastify, {
   type FastifyReply,
   type FastifyServerOptions,
 } from 'fastify';
-import type { Redis } from 'ioredis';
 import { consolePlugin } from './console/routes.js';
 import { errorBody } from './errors.js';
 import type { QueryLimits } from './graphql/limits.js';
@@ -32,7 +31,7 @@ export interface AdminDeps {
     Partial<Pick<AppConfig, 'webhooks' | 'requestTimeoutMs' | 'trustProxy' | 'cookieSecrets'>>;
   prisma: PrismaClient;
   /** A plain-command Redis connection (readiness, account services). */
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   /** Token keyring (TOKEN_ENCRYPTION_KEYS), for the account services. */
   keyring: Keyring;

@@ -2,9 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { parseKeyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
-import { createQueues, createRedisConnection, type Queues } from '@ttc/queue';
+import { createQueues, createRedisConnection, type Queues, type RedisClient } from '@ttc/queue';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { type AdminDeps, buildAdmin } from '../src/app.js';
 
 export const ADMIN_TOKEN = `admin-${randomBytes(18).toString('base64url')}`;
@@ -13,7 +12,7 @@ export const COOKIE_SECRET = randomBytes(32).toString('base64url');
 export interface TestAdmin {
   app: FastifyInstance;
   db: TestDatabase;
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   prefix: string;
   close(): Promise<void>;

@@ -3,7 +3,7 @@ import { createAccounts } from '@ttc/accounts';
 import { type AppConfig, serverTimeouts } from '@ttc/config';
 import type { Keyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
-import type { Queues } from '@ttc/queue';
+import type { Queues, RedisClient } from '@ttc/queue';
 import type { TikTokClient } from '@ttc/tiktok';
 import Fastify, {
   type FastifyInstance,
@@ -12,7 +12,6 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
 import type { GatewayContext, RouteOptions } from './context.js';
 import { GatewayError } from './errors.js';
 import { cookies } from './plugins/cookies.js';
@@ -42,7 +41,7 @@ export interface GatewayDeps {
   config: AppConfig;
   prisma: PrismaClient;
   /** Plain-command Redis connection: connect sessions, used states, outcomes, rate limits. */
-  redis: Redis;
+  redis: RedisClient;
   /** Producer-side queues (on their own `producer` connection). */
   queues: Queues;
   tiktok: TikTokClient;

@@ -7,13 +7,13 @@ import { createAccounts } from '@ttc/accounts';
 import { type AppConfig, loadConfig, tiktokClientOptions } from '@ttc/config';
 import { generateKeyringEntry, type Keyring, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
+import type { RedisClient } from '@ttc/queue';
 import { createQueues, createRedisConnection, QueueNames, type Queues } from '@ttc/queue';
 import { freePort } from '@ttc/testing';
 import { createTikTokClient } from '@ttc/tiktok';
 import { type SandboxHandle, startSandbox } from '@ttc/tiktok-sandbox';
 import { Worker } from 'bullmq';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import type { Redis } from 'ioredis';
 import { buildGateway, type GatewayDeps, gatewayLoggerOptions } from '../src/app.js';
 
 export const API_KEY = `gw_test_${'k'.repeat(32)}`;
@@ -37,7 +37,7 @@ export interface Harness {
   app: FastifyInstance;
   config: AppConfig;
   db: TestDatabase;
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   worker: Worker;
   sandbox: SandboxHandle;
@@ -231,7 +231,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   return harness;
 }
 
-export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+export async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';
   do {
@@ -243,7 +243,7 @@ export async function scanKeys(redis: Redis, pattern: string): Promise<string[]>
 }
 
 /** Every value stored under a key, whatever its type, as one string to search in. */
-export async function dumpKey(redis: Redis, key: string): Promise<string> {
+export async function dumpKey(redis: RedisClient, key: string): Promise<string> {
   const type = await redis.type(key);
   switch (type) {
     case 'string':

@@ -13,8 +13,8 @@ import { randomUUID } from 'node:crypto';
 import { createAccounts } from '@ttc/accounts';
 import { generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase } from '@ttc/db/testing';
+import type { RedisClient } from '@ttc/queue';
 import { createQueues, createRedisConnection, jobIds, QueueNames } from '@ttc/queue';
-import type { Redis } from 'ioredis';
 import { deletePrefix, writeResults } from './support.js';
 
 const N = Number(process.env.BENCH_ACCOUNTS ?? 100_000);
@@ -23,13 +23,13 @@ const serverUrl =
   process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function usedMemory(redis: Redis): Promise<number> {
+async function usedMemory(redis: RedisClient): Promise<number> {
   const info = await redis.info('memory');
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
 }
 
 /** MEMORY USAGE of a sample of job hashes, plus the queue-level keys, per job. */
-async function sampledBytesPerJob(redis: Redis, prefix: string, ids: string[], count: number): Promise<number> {
+async function sampledBytesPerJob(redis: RedisClient, prefix: string, ids: string[], count: number): Promise<number> {
   const sample = ids.filter((_, i) => i % Math.max(1, Math.floor(ids.length / 200)) === 0).slice(0, 200);
   let hashBytes = 0;
   for (const id of sample) {

@@ -1,13 +1,13 @@
 // Helpers shared by the worker's benchmarks.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ttc/queue';
 
 /**
  * Deletes every key under `prefix` (SCAN + UNLINK): the benches share Redis with other people's tests, so they never
  * flush. Returns how many keys were deleted.
  */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
+export async function deletePrefix(redis: RedisClient, prefix: string): Promise<number> {
   let cursor = '0';
   let deleted = 0;
   do {

@@ -1,9 +1,9 @@
 import type { Accounts } from '@ttc/accounts';
 import { loggedError } from '@ttc/config';
+import type { RedisClient } from '@ttc/queue';
 import { ALL_QUEUE_NAMES, type QueueName, QueueNames } from '@ttc/queue';
 import type { WebhookDeliverer } from '@ttc/webhooks';
 import { DelayedError, type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from './metrics.js';
 import { accountConnectedProcessor } from './processors/account-connected.js';
@@ -17,7 +17,7 @@ export interface WorkerDeps {
   /** Sends the webhook outbox's deliveries (`webhook.deliver`); without it that queue is not processed. */
   webhooks?: WebhookDeliverer;
   /** Connection with role `worker` (`maxRetriesPerRequest: null`); BullMQ duplicates it for blocking reads. */
-  connection: Redis;
+  connection: RedisClient;
   /** BullMQ key prefix, the same the producers use. */
   prefix: string;
   /** Jobs processed at once per queue (`config.workerConcurrency`). */

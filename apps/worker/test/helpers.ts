@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ttc/queue';
 
 /** Every key under `prefix` with its value(s) flattened to text, whatever the Redis type. */
-export async function dumpKeys(redis: Redis, prefix: string): Promise<Map<string, string>> {
+export async function dumpKeys(redis: RedisClient, prefix: string): Promise<Map<string, string>> {
   const dump = new Map<string, string>();
   let cursor = '0';
   do {
@@ -30,7 +30,7 @@ export function fragmentsOf(secret: string, size = 12): string[] {
   return out;
 }
 
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+export async function deleteKeys(redis: RedisClient, prefix: string): Promise<void> {
   const keys = [...(await dumpKeys(redis, prefix)).keys()];
   if (keys.length > 0) await redis.del(...keys);
 }

@@ -3,10 +3,10 @@ import { tokenAad } from '@ttc/accounts';
 import { connectThroughTikTok, createTestAccounts, makeTestConnection, type TestAccounts } from '@ttc/accounts/testing';
 import { decryptToken, generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
+import type { RedisClient } from '@ttc/queue';
 import { createQueues, createRedisConnection, jobIds, type Queues } from '@ttc/queue';
 import { createTikTokClient } from '@ttc/tiktok';
 import { type SandboxHandle, startSandbox } from '@ttc/tiktok-sandbox';
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWorkerMetrics } from '../src/metrics.js';
@@ -24,7 +24,7 @@ let sandbox: SandboxHandle;
 interface Proc {
   deps: TestAccounts;
   queues: Queues;
-  connections: Redis[];
+  connections: RedisClient[];
   built?: BuiltWorker;
 }
 
@@ -123,7 +123,7 @@ afterEach(async () => {
   const first = procs[0];
   if (first) {
     for (const queue of first.queues.all()) await queue.obliterate({ force: true }).catch(() => undefined);
-    await deleteKeys(first.connections[0] as Redis, prefix);
+    await deleteKeys(first.connections[0] as RedisClient, prefix);
   }
   for (const proc of procs) {
     await proc.queues.close();
@@ -329,7 +329,7 @@ describe('reconciler at worker start', () => {
       }
     }
     // FLUSHALL stand-in: every key under this test's prefix is deleted (the Redis is shared with other test files).
-    await deleteKeys(proc.connections[0] as Redis, prefix);
+    await deleteKeys(proc.connections[0] as RedisClient, prefix);
     expect(await proc.queues.tokenRefresh.getJobCounts('delayed')).toMatchObject({ delayed: 0 });
 
     startWorker(proc);

@@ -3,12 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { connectThroughTikTok, createTestAccounts, makeTestConnection, type TestAccounts } from '@ttc/accounts/testing';
 import { generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
+import type { RedisClient } from '@ttc/queue';
 import { createQueues, createRedisConnection, QueueNames, type Queues } from '@ttc/queue';
 import { freePort, startServiceProcess, waitForHttp } from '@ttc/testing';
 import { createTikTokClient } from '@ttc/tiktok';
 import { type SandboxHandle, startSandbox } from '@ttc/tiktok-sandbox';
 import { createWebhookDeliverer, type WebhookDeliverer } from '@ttc/webhooks';
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ interface Harness {
   accounts: TestAccounts;
   deliverer: WebhookDeliverer;
   queues: Queues;
-  redis: Redis;
+  redis: RedisClient;
   metrics: WorkerMetrics;
   startWorker(): BuiltWorker;
 }

@@ -3,6 +3,7 @@ import { type Accounts, createAccounts } from '@ttc/accounts';
 import { makeTestConnection } from '@ttc/accounts/testing';
 import { generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
+import type { RedisClient } from '@ttc/queue';
 import {
   connectSessionKey,
   createQueues,
@@ -14,7 +15,6 @@ import {
   readConnectResult,
 } from '@ttc/queue';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../src/metrics.js';
@@ -26,9 +26,9 @@ const prefix = `test-${randomUUID()}`;
 const keyring = parseKeyring(generateKeyringEntry());
 const logger = createLogger({ level: 'silent' });
 let db: TestDatabase;
-let workerConnection: Redis;
-let redis: Redis;
-let producer: Redis;
+let workerConnection: RedisClient;
+let redis: RedisClient;
+let producer: RedisClient;
 let queues: Queues;
 let accounts: Accounts;
 let metrics: WorkerMetrics;

@@ -1,8 +1,7 @@
 import type { Keyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
-import type { Queues } from '@ttc/queue';
+import type { Queues, RedisClient } from '@ttc/queue';
 import type { TikTokClient } from '@ttc/tiktok';
-import type { Redis } from 'ioredis';
 import type { AccountsOutbox } from './outbox.js';
 import type { RefreshResult } from './refresh.js';
 import type { RefreshJobs } from './refresh-jobs.js';
@@ -49,7 +48,7 @@ export interface AccountsOptions {
   prisma: PrismaClient;
   keyring: Keyring;
   /** A plain-command connection (role `client`), for connect results and locks. */
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   /** The BullMQ prefix; connect-session and lock keys live under it too. */
   queuePrefix: string;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ttc/queue';
 
 // Compare-and-delete / compare-and-extend: only the holder's token may release or extend the lock, so a holder whose
 // lock expired (and was taken by another process) cannot release the new holder's lock.
@@ -17,7 +17,7 @@ export interface RedisLock {
 }
 
 /** `SET key token NX PX ttl`: the lock, or null when someone else holds it. */
-export async function tryLock(redis: Redis, key: string, ttlMs: number): Promise<RedisLock | null> {
+export async function tryLock(redis: RedisClient, key: string, ttlMs: number): Promise<RedisLock | null> {
   const token = randomUUID();
   const ok = await redis.set(key, token, 'PX', ttlMs, 'NX');
   if (ok !== 'OK') return null;

@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { decryptToken, generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
-import { connectSessionKey, createQueues, createRedisConnection, type Queues, readConnectResult } from '@ttc/queue';
-import type { Redis } from 'ioredis';
+import {
+  connectSessionKey,
+  createQueues,
+  createRedisConnection,
+  type Queues,
+  type RedisClient,
+  readConnectResult,
+} from '@ttc/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountError, type Accounts, createAccounts, tokenAad } from '../src/index.js';
 import { makeTestConnection } from '../src/testing.js';
@@ -11,8 +17,8 @@ const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `test-${randomUUID()}`;
 const keyring = parseKeyring(generateKeyringEntry());
 let db: TestDatabase;
-let redis: Redis;
-let producer: Redis;
+let redis: RedisClient;
+let producer: RedisClient;
 let queues: Queues;
 let accounts: Accounts;
 

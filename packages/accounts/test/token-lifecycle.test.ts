@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { decryptToken, generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
-import { createQueues, createRedisConnection, jobIds, type Queues } from '@ttc/queue';
+import { createQueues, createRedisConnection, jobIds, type Queues, type RedisClient } from '@ttc/queue';
 import { createTikTokClient } from '@ttc/tiktok';
 import { type SandboxHandle, startSandbox } from '@ttc/tiktok-sandbox';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type AccountsOptions,
@@ -21,7 +20,7 @@ const prefix = `test-${randomUUID()}`;
 const keyring = parseKeyring(generateKeyringEntry());
 let db: TestDatabase;
 let sandbox: SandboxHandle;
-const redisConnections: Redis[] = [];
+const redisConnections: RedisClient[] = [];
 const allQueues: Queues[] = [];
 let deps: TestAccounts;
 

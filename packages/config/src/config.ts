@@ -79,7 +79,10 @@ const envSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   REDIS_URL: z
     .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .regex(
+      /^rediss?:\/\/|^rediss?\+cluster:\/\/(?:[^@/]*@)?[^/?#,@]+(?:,[^/?#,@]+)*\/?$/,
+      'must be a redis:// or rediss:// URL, or redis+cluster://[user[:password]@]host:port[,host:port…]',
+    )
     .optional(),
   QUEUE_PREFIX: z
     .string()
@@ -390,7 +393,10 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     databaseUrl: env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/tiktok_connect',
     databasePoolSize: env.DATABASE_POOL_SIZE,
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    queuePrefix: env.QUEUE_PREFIX,
+    // On a Redis Cluster every key of the product must live in one slot (BullMQ's scripts and the connect-session
+    // writes touch several keys at once): the prefix becomes a hash tag. A single server keeps the plain prefix, so an
+    // existing deployment keeps its keys.
+    queuePrefix: /^rediss?\+cluster:/.test(env.REDIS_URL ?? '') ? `{${env.QUEUE_PREFIX}}` : env.QUEUE_PREFIX,
     tiktok: {
       clientKey: env.TIKTOK_CLIENT_KEY ?? SANDBOX_CLIENT_KEY,
       clientSecret: env.TIKTOK_CLIENT_SECRET ?? SANDBOX_CLIENT_SECRET,

@@ -100,6 +100,32 @@ describe('loadConfig in production', () => {
   });
 });
 
+describe('REDIS_URL', () => {
+  it('takes a cluster as redis+cluster://seed,seed and hash-tags the key prefix for it', () => {
+    const single = loadConfig({ service: 'worker', env: { ...production(), QUEUE_PREFIX: 'acme' } });
+    expect(single.queuePrefix).toBe('acme');
+    const url = 'redis+cluster://:s3cret@10.0.0.1:7000,10.0.0.2:7001';
+    const cluster = loadConfig({ service: 'worker', env: { ...production(), REDIS_URL: url, QUEUE_PREFIX: 'acme' } });
+    expect(cluster.redisUrl).toBe(url);
+    expect(cluster.queuePrefix).toBe('{acme}');
+    expect(
+      loadConfig({ service: 'worker', env: { ...production(), REDIS_URL: 'rediss+cluster://h:1' } }).queuePrefix,
+    ).toBe('{ttc}');
+  });
+
+  it('refuses a cluster URL it cannot read, without echoing it', () => {
+    for (const REDIS_URL of [
+      'redis+cluster://:s3cret@',
+      'redis+cluster://:s3cret@h1:7000,,h2:7001',
+      'redis+cluster://:s3cret@h1:7000/0?x=1',
+    ]) {
+      const error = configError(() => loadConfig({ service: 'worker', env: { ...production(), REDIS_URL } }));
+      expect(error.issues.map((i) => i.variable)).toEqual(['REDIS_URL']);
+      expect(error.message).not.toContain('s3cret');
+    }
+  });
+});
+
 describe('webhook settings', () => {
   const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 

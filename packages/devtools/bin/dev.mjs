@@ -114,12 +114,14 @@ const pnpm = bootstrap();
 
 const databaseUrl = env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/tiktok_connect';
 const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const [pgUp, redisUp] = await Promise.all([reachable(databaseUrl, 5432), reachable(redisUrl, 6379)]);
+// A cluster URL (redis+cluster://host:port,host:port) names several seed nodes: the first one stands for it here.
+const redisProbeUrl = redisUrl.replace(/^(rediss?)\+cluster:\/\/(?:[^@/]*@)?([^,/]+).*$/, '$1://$2');
+const [pgUp, redisUp] = await Promise.all([reachable(databaseUrl, 5432), reachable(redisProbeUrl, 6379)]);
 if (!pgUp || !redisUp) {
   console.error(
     `\nCannot reach ${[
       !pgUp && `PostgreSQL (${new URL(databaseUrl).host})`,
-      !redisUp && `Redis (${new URL(redisUrl).host})`,
+      !redisUp && `Redis (${new URL(redisProbeUrl).host})`,
     ]
       .filter(Boolean)
       .join(

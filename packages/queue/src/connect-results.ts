@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import type { RedisClient } from './connection.js';
 import { connectSessionKey, userConnectSessionsKey } from './names.js';
 
 /**
@@ -49,7 +49,7 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 1`;
 
 /** Writes one field of an existing session hash, within its bound; false (and nothing written) otherwise. */
 export async function recordConnectSessionField(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   sessionRef: string,
   field: string,
@@ -71,7 +71,7 @@ export async function recordConnectSessionField(
  * gone (past its retention) or full.
  */
 export function recordConnectResult(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   sessionRef: string,
   resultId: string,
@@ -92,7 +92,7 @@ export function parseConnectResult(raw: string): ConnectResult | null {
 
 /** The recorded result, or null when there is none (unknown id, expired session, or an unreadable value). */
 export async function readConnectResult(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   sessionRef: string,
   resultId: string,
@@ -111,7 +111,7 @@ export function userConnectSessionsIndexKey(prefix: string, userId: string): str
  * without scanning Redis. The index lives as long as the longest-lived session in it.
  */
 export async function indexUserConnectSession(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   userId: string,
   sessionRef: string,
@@ -125,7 +125,7 @@ export async function indexUserConnectSession(
  * Deletes every connect session of a user (their hashes, with results and intents, their tombstones and the index).
  * @returns how many sessions were deleted.
  */
-export async function eraseUserConnectSessions(redis: Redis, prefix: string, userId: string): Promise<number> {
+export async function eraseUserConnectSessions(redis: RedisClient, prefix: string, userId: string): Promise<number> {
   const indexKey = userConnectSessionsIndexKey(prefix, userId);
   const refs = await redis.smembers(indexKey);
   const keys = refs.flatMap((ref) => [connectSessionKey(prefix, ref), connectSessionTombstoneKey(prefix, ref)]);

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 
 export type RedisRole =
   /** Producers in a request path: fail fast instead of queueing commands while Redis is down. */
@@ -8,11 +8,59 @@ export type RedisRole =
   /** Plain commands (connect sessions, outcomes, locks). */
   | 'client';
 
+/** A connection to one Redis server or to a Redis Cluster: every command this project uses works on both. */
+export type RedisClient = Redis | Cluster;
+
+/** `REDIS_URL` of a cluster: `redis+cluster://[user[:password]@]host:port[,host:port…]` (`rediss+cluster://`: TLS). */
+export const REDIS_CLUSTER_URL = /^rediss?\+cluster:\/\//;
+
+export interface RedisClusterAddress {
+  nodes: { host: string; port: number }[];
+  username?: string;
+  password?: string;
+  tls: boolean;
+}
+
+/** Whether `REDIS_URL` names a Redis Cluster (see {@link REDIS_CLUSTER_URL}). */
+export function isRedisClusterUrl(url: string): boolean {
+  return REDIS_CLUSTER_URL.test(url);
+}
+
 /**
- * Builds an ioredis connection with the settings BullMQ expects for each role.
+ * Parses a cluster URL: seed nodes (any one reachable master or replica is enough; ioredis discovers the rest) and the
+ * credentials they share. WHATWG URLs cannot hold several hosts, hence this small parser.
+ */
+export function parseRedisClusterUrl(url: string): RedisClusterAddress {
+  const match = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#]+)\/?$/.exec(url);
+  if (!match) throw new Error('REDIS_URL: expected redis+cluster://[user[:password]@]host:port[,host:port…]');
+  const [, scheme, auth, hosts] = match as unknown as [string, string, string | undefined, string];
+  const nodes = hosts.split(',').map((hostPort) => {
+    const { hostname, port } = new URL(`redis://${hostPort.trim()}`);
+    return { host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || 6379) };
+  });
+  const address: RedisClusterAddress = { nodes, tls: scheme === 'rediss' };
+  if (auth) {
+    const colon = auth.indexOf(':');
+    const user = decodeURIComponent(colon === -1 ? auth : auth.slice(0, colon));
+    const password = colon === -1 ? '' : decodeURIComponent(auth.slice(colon + 1));
+    // `redis+cluster://:secret@…` is a password without a user (the default user), as in redis:// URLs.
+    if (password) {
+      address.password = password;
+      if (user) address.username = user;
+    } else if (user) {
+      address.password = user;
+    }
+  }
+  return address;
+}
+
+/**
+ * Builds an ioredis connection with the settings BullMQ expects for each role: a `Redis` for a `redis://` URL, a
+ * `Cluster` for a `redis+cluster://` one (the role's options then apply to every node's connection). The one place
+ * connections are made; {@link duplicateRedisConnection} derives the extra ones.
  * The connection name shows up in `CLIENT LIST`, which helps operators see who is connected.
  */
-export function createRedisConnection(url: string, role: RedisRole, name = 'ttc'): Redis {
+export function createRedisConnection(url: string, role: RedisRole, name = 'ttc'): RedisClient {
   const options: RedisOptions = {
     connectionName: `${name}:${role}`,
     lazyConnect: false,
@@ -29,5 +77,38 @@ export function createRedisConnection(url: string, role: RedisRole, name = 'ttc'
     options.maxRetriesPerRequest = 2;
     options.connectTimeout = 5_000;
   }
-  return new Redis(url, options);
+  if (!isRedisClusterUrl(url)) return new Redis(url, options);
+  const address = parseRedisClusterUrl(url);
+  return new Cluster(address.nodes, clusterOptions(options, address));
+}
+
+/**
+ * Another connection like `connection` with some options changed (a blocking reader needs its own connection): for a
+ * cluster the options go to every node's connection, as `Cluster.duplicate` expects them.
+ */
+export function duplicateRedisConnection(connection: RedisClient, overrides: RedisOptions): RedisClient {
+  if (connection instanceof Cluster) {
+    return connection.duplicate(undefined, {
+      redisOptions: { ...connection.options.redisOptions, ...overrides },
+    });
+  }
+  return connection.duplicate(overrides);
+}
+
+/** The cluster form of one role's options: the client-wide ones at the top, the rest for each node. */
+function clusterOptions(options: RedisOptions, address: RedisClusterAddress): ClusterOptions {
+  const { enableAutoPipelining, enableOfflineQueue, lazyConnect, retryStrategy, ...perNode } = options;
+  const cluster: ClusterOptions = {
+    redisOptions: {
+      ...perNode,
+      ...(address.username ? { username: address.username } : {}),
+      ...(address.password ? { password: address.password } : {}),
+      ...(address.tls ? { tls: {} } : {}),
+    },
+    clusterRetryStrategy: retryStrategy ?? ((attempt) => Math.min(attempt * 200, 5_000)),
+  };
+  if (enableAutoPipelining !== undefined) cluster.enableAutoPipelining = enableAutoPipelining;
+  if (enableOfflineQueue !== undefined) cluster.enableOfflineQueue = enableOfflineQueue;
+  if (lazyConnect !== undefined) cluster.lazyConnect = lazyConnect;
+  return cluster;
 }

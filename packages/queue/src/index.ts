@@ -12,7 +12,16 @@ export {
   recordConnectSessionField,
   userConnectSessionsIndexKey,
 } from './connect-results.js';
-export { createRedisConnection, type RedisRole } from './connection.js';
+export {
+  createRedisConnection,
+  duplicateRedisConnection,
+  isRedisClusterUrl,
+  parseRedisClusterUrl,
+  REDIS_CLUSTER_URL,
+  type RedisClient,
+  type RedisClusterAddress,
+  type RedisRole,
+} from './connection.js';
 export { type JobPresence, jobPresence } from './job-states.js';
 export {
   ALL_QUEUE_NAMES,

@@ -1,5 +1,5 @@
 import { type DefaultJobOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { QueueNames } from './names.js';
 import type {
   AccountConnectedPayload,
@@ -58,7 +58,7 @@ export interface Queues {
 }
 
 export interface CreateQueuesOptions {
-  connection: Redis;
+  connection: RedisClient;
   /** BullMQ key prefix; tests use a unique one each so that they never see each other's jobs. */
   prefix: string;
 }
@@ -88,7 +88,7 @@ export function createQueues({ connection, prefix }: CreateQueuesOptions): Queue
  * For a shutdown: closes the queues, then each Redis connection (QUIT, or a plain disconnect when that fails). The
  * connections are closed even when closing the queues failed.
  */
-export async function closeQueuesAndConnections(queues: Queues, connections: Redis[]): Promise<void> {
+export async function closeQueuesAndConnections(queues: Queues, connections: RedisClient[]): Promise<void> {
   try {
     await queues.close();
   } finally {

@@ -1,4 +1,13 @@
 export { browserTestsEnabled, CHROMIUM_PATH, launchChromium, screenshotPath } from './browser.js';
+export {
+  ConnectFlowError,
+  type ConnectFlowOptions,
+  type ConnectFlowResult,
+  connectOverHttp,
+  type HttpAnswer,
+  HttpBrowser,
+  type HttpExchange,
+} from './connect-flow.js';
 export { sendPartialRequest } from './partial-request.js';
 export {
   freePort,
@@ -8,4 +17,5 @@ export {
   startServiceProcess,
   waitForHttp,
 } from './processes.js';
+export { type RedisCluster, startRedisCluster } from './redis-cluster.js';
 export { resolveServiceUrls, type ServiceUrls } from './services.js';

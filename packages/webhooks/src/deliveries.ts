@@ -1,6 +1,6 @@
 import type { PrismaClient } from '@ttc/db';
+import type { RedisClient } from '@ttc/queue';
 import { enqueueWebhookDeliveries, jobIds, jobPresence, type Queues } from '@ttc/queue';
-import type { Redis } from 'ioredis';
 import type { WebhookBody, WebhookEventType } from './events.js';
 import { type SendResult, sendWebhook } from './send.js';
 
@@ -38,7 +38,7 @@ export interface WebhookDelivererOptions {
   prisma: PrismaClient;
   queues: Queues;
   /** Plain-command connection: the sweeper's job-existence checks. */
-  redis: Redis;
+  redis: RedisClient;
   /** `WEBHOOK_URLS`: a delivery to an endpoint no longer listed is given up (FAILED). */
   endpoints: readonly string[];
   /** `WEBHOOK_SECRETS`: the first signs, all are sent during a rotation. */

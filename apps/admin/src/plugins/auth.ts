@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hashToken, type Keyring, keyringFromSecrets, safeEqual, sealJson, unsealJson } from '@ttc/crypto';
+import type { RedisClient } from '@ttc/queue';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { type AdminErrorCode, errorBody } from '../errors.js';
 
@@ -43,7 +43,7 @@ export interface AdminAuthOptions {
    * Where signed-out sessions are remembered until they would have expired: `<keyPrefix>:admin:signed-out:<hash of
    * the session's CSRF token>`, so a cookie copied before logout is refused after it.
    */
-  revocations: { redis: Redis; keyPrefix: string };
+  revocations: { redis: RedisClient; keyPrefix: string };
 }
 
 /**

@@ -1,11 +1,11 @@
 import { loggedError } from '@ttc/config';
 import type { PrismaClient } from '@ttc/db';
+import type { RedisClient } from '@ttc/queue';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 
 export interface HealthOptions {
   prisma: PrismaClient;
-  redis: Redis;
+  redis: RedisClient;
   /** How long a dependency may take to answer before it counts as down. */
   timeoutMs?: number;
 }

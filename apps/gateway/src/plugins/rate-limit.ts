@@ -1,11 +1,11 @@
 import rateLimit from '@fastify/rate-limit';
+import type { RedisClient } from '@ttc/queue';
 import type { FastifyInstance } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors.js';
 
 export interface RateLimitPluginOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix in Redis, so that several deployments (or test files) never share counters. */
   nameSpace: string;
 }

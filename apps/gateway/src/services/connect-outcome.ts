@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
-import { type ConnectResult, connectResult, jobIds, QueueNames } from '@ttc/queue';
+import type { RedisClient } from '@ttc/queue';
+import { type ConnectResult, connectResult, duplicateRedisConnection, jobIds, QueueNames } from '@ttc/queue';
 import { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { ConnectSessionStore } from './connect-sessions.js';
 
 /**
@@ -19,11 +19,14 @@ export class ConnectOutcomeWaiter {
   private readonly events: QueueEvents;
   /** The same reader as an emitter: BullMQ emits `completed:<jobId>` per job but types only the generic names. */
   private readonly jobEvents: EventEmitter;
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
 
-  constructor(private readonly deps: { redis: Redis; prefix: string; sessions: ConnectSessionStore }) {
+  constructor(private readonly deps: { redis: RedisClient; prefix: string; sessions: ConnectSessionStore }) {
     // A blocking reader needs its own connection (BullMQ's rule: no retry limit per request on it).
-    this.connection = deps.redis.duplicate({ maxRetriesPerRequest: null, connectionName: 'gateway:connect-events' });
+    this.connection = duplicateRedisConnection(deps.redis, {
+      maxRetriesPerRequest: null,
+      connectionName: 'gateway:connect-events',
+    });
     // Redis trouble is reported by the gateway's main connection and /readyz; this one just reconnects.
     this.connection.on('error', () => undefined);
     this.events = new QueueEvents(QueueNames.accountConnected, { connection: this.connection, prefix: deps.prefix });

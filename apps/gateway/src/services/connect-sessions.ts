@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hashToken, safeEqual } from '@ttc/crypto';
+import type { RedisClient } from '@ttc/queue';
 import {
   CONNECT_SESSION_RETENTION_SECONDS,
   type ConnectResult,
@@ -11,7 +12,6 @@ import {
   recordConnectResult,
   recordConnectSessionField,
 } from '@ttc/queue';
-import type { Redis } from 'ioredis';
 
 /**
  * Connect sessions live in Redis only. A session has a public id (`cs_` + 22 characters: what the upstream app gets
@@ -69,7 +69,7 @@ export function parseLinkToken(value: string): { ref: string; secret: string } |
 
 export class ConnectSessionStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
