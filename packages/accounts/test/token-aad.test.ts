@@ -10,10 +10,9 @@ import {
   parseKeyring,
 } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
-import { createQueues, createRedisConnection, type Queues } from '@ttc/queue';
+import { createQueues, createRedisConnection, type Queues, type RedisClient } from '@ttc/queue';
 import { createTikTokClient } from '@ttc/tiktok';
 import { type SandboxHandle, startSandbox } from '@ttc/tiktok-sandbox';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   decryptAccountToken,
@@ -30,8 +29,8 @@ const prefix = `test-aad-${randomUUID()}`;
 const keyring = parseKeyring(generateKeyringEntry('aad1'));
 let db: TestDatabase;
 let sandbox: SandboxHandle;
-let redis: Redis;
-let producer: Redis;
+let redis: RedisClient;
+let producer: RedisClient;
 let queues: Queues;
 let accounts: TestAccounts;
 
