@@ -26,6 +26,15 @@ const PUBLIC_ID = /^cs_[A-Za-z0-9_-]{22}$/;
 const LINK_TOKEN = /^(cs_[A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 /** How long after expiry we still remember that a session existed, to answer "expired" instead of "not found". */
 const TOMBSTONE_SECONDS = 7 * 24 * 3600;
+const CLIENT_TOKEN = /^ct_[A-Za-z0-9_-]{43}$/;
+/**
+ * How long a session's client token outlives the session: long enough for a browser SDK whose popup lost its opener
+ * to read the result after "Done" at the last minute, short enough that a leaked token soon opens nothing.
+ */
+export const CLIENT_TOKEN_GRACE_SECONDS = 600;
+
+/** How the hosted page runs: a full-page redirect (the default) or a popup opened by the upstream app's page. */
+export type ConnectDisplay = 'page' | 'popup';
 
 export interface ConnectSession {
   /** The public id (`cs_…`), the session's reference everywhere. */
@@ -38,6 +47,8 @@ export interface ConnectSession {
   claimedBy: string | null;
   /** The account the upstream app asked this session to re-authorize, if any. */
   reconnectAccountId: string | null;
+  /** Popup mode was asked for when the session was created (the link can also ask, with `?display=popup`). */
+  display: ConnectDisplay;
 }
 
 /** What the upstream app reads about a session: no secret, readable until the record's retention ends. */
@@ -82,9 +93,12 @@ export class ConnectSessionStore {
     ttlSeconds: number;
     now: number;
     reconnectAccountId?: string | undefined;
+    display?: ConnectDisplay | undefined;
   }) {
     const ref = `cs_${randomBytes(16).toString('base64url')}`;
     const secret = randomBytes(32).toString('base64url');
+    const clientToken = `ct_${randomBytes(32).toString('base64url')}`;
+    const clientTokenExpiresAt = new Date(p.now + (p.ttlSeconds + CLIENT_TOKEN_GRACE_SECONDS) * 1000);
     const expiresAt = new Date(p.now + p.ttlSeconds * 1000);
     const keepSeconds = p.ttlSeconds + CONNECT_SESSION_RETENTION_SECONDS;
     await this.redis
@@ -95,7 +109,10 @@ export class ConnectSessionStore {
         createdAt: new Date(p.now).toISOString(),
         expiresAt: expiresAt.toISOString(),
         secretHash: hashToken(secret),
+        clientTokenHash: hashToken(clientToken),
+        clientTokenExpiresAt: clientTokenExpiresAt.toISOString(),
         ...(p.reconnectAccountId ? { reconnectAccountId: p.reconnectAccountId } : {}),
+        ...(p.display === 'popup' ? { display: 'popup' } : {}),
       })
       .expire(this.key(ref), keepSeconds)
       .set(
@@ -106,7 +123,7 @@ export class ConnectSessionStore {
       )
       .exec();
     await indexUserConnectSession(this.redis, this.prefix, p.userId, ref, p.ttlSeconds + TOMBSTONE_SECONDS);
-    return { ref, linkToken: `${ref}.${secret}`, expiresAt };
+    return { ref, linkToken: `${ref}.${secret}`, expiresAt, clientToken, clientTokenExpiresAt };
   }
 
   /** The live session, or null when unknown or expired. */
@@ -119,8 +136,9 @@ export class ConnectSessionStore {
       'expiresAt',
       'claimedBy',
       'reconnectAccountId',
+      'display',
     );
-    const [userId, returnTo, createdAt, expiresAt, claimedBy, reconnectAccountId] = fields;
+    const [userId, returnTo, createdAt, expiresAt, claimedBy, reconnectAccountId, display] = fields;
     if (!userId || !returnTo || !createdAt || !expiresAt) return null;
     const session: ConnectSession = {
       ref,
@@ -130,6 +148,7 @@ export class ConnectSessionStore {
       expiresAt: new Date(expiresAt),
       claimedBy: claimedBy ?? null,
       reconnectAccountId: reconnectAccountId ?? null,
+      display: display === 'popup' ? 'popup' : 'page',
     };
     // The hash outlives the session (its results stay readable): the stored expiry is the session's end.
     if (session.expiresAt.getTime() <= now) return null;
@@ -213,6 +232,28 @@ redis.call('HSET', KEYS[1], 'openedAt', ARGV[2]) return 1`,
   /** The account a connection set out to reconnect, or null. */
   readConnectionIntent(ref: string, connectionId: string): Promise<string | null> {
     return this.redis.hget(this.key(ref), `reconnect:${connectionId}`);
+  }
+
+  /**
+   * The record of one session for the holder of its client token (the browser SDK), or why not: `not_found` for an
+   * unknown session or one past its retention, `unauthorized` for a wrong or expired token. Compared in constant time.
+   * The caller answers with the results only.
+   */
+  async readResultWithClientToken(
+    ref: string,
+    clientToken: string,
+    now: number,
+  ): Promise<ConnectSessionRecord | 'not_found' | 'unauthorized'> {
+    const [tokenHash, tokenExpiresAt] = await this.redis.hmget(
+      this.key(ref),
+      'clientTokenHash',
+      'clientTokenExpiresAt',
+    );
+    const record = await this.readRecord(ref, now);
+    if (record === null) return 'not_found';
+    if (!tokenHash || !tokenExpiresAt || !CLIENT_TOKEN.test(clientToken)) return 'unauthorized';
+    if (!safeEqual(tokenHash, hashToken(clientToken)) || Date.parse(tokenExpiresAt) <= now) return 'unauthorized';
+    return record;
   }
 
   /**
