@@ -1,0 +1,263 @@
+// Popup mode, end to end, as an upstream app's user meets it: the demo upstream app (apps/demo-upstream) on its own
+// origin opens the hosted connect page in a popup with the browser SDK (served by the gateway at /sdk/connect.js),
+// real Chromium, the real gateway, the TikTok sandbox on another host, Postgres, Redis and the real account.connected
+// processor. Every page met is checked with axe-core and photographed at a laptop's and a phone's size.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildDemoApp } from '@ttc/demo-upstream';
+import {
+  browserTestsEnabled,
+  freePort,
+  launchChromium,
+  screenshotsAtBothSizes,
+  seriousA11yViolations,
+} from '@ttc/testing';
+import { signatureHeader } from '@ttc/webhooks';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY, type Harness, startHarness } from './harness.js';
+
+const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+
+/** Axe finds nothing serious or critical, and the page does not scroll sideways at 1280 px or 390 px. */
+async function checkPage(page: Page, name: string): Promise<void> {
+  expect(await seriousA11yViolations(page), `${name}: axe`).toEqual([]);
+  expect(await screenshotsAtBothSizes(page, name), `${name}: horizontal scroll`).toEqual([]);
+}
+
+describe.skipIf(!browserTestsEnabled)('popup mode with the browser SDK, from the demo upstream app', () => {
+  let browser: Browser;
+  let stack: Harness;
+  let demoOrigin: string;
+  let demoPort: number;
+  /** A page on a third origin that posts a forged "done" to whatever window opened it. */
+  let forger: Server;
+  let forgerOrigin: string;
+
+  beforeAll(async () => {
+    demoPort = await freePort();
+    demoOrigin = `http://127.0.0.1:${demoPort}`;
+    [browser, stack] = await Promise.all([
+      launchChromium(),
+      startHarness({
+        listen: true,
+        env: {
+          CONNECT_OUTCOME_WAIT_MS: '5000',
+          TIKTOK_TIMEOUT_MS: '10000',
+          ALLOWED_RETURN_ORIGINS: `https://app.example.com,${demoOrigin}`,
+        },
+      }),
+    ]);
+    forger = createServer((req, res) => {
+      const sessionId = new URL(req.url ?? '/', 'http://x').searchParams.get('s') ?? '';
+      const forged = {
+        type: 'tiktok-connect:done',
+        sessionId,
+        results: [{ accountId: 'forged', openId: 'forged', displayName: 'Mallory', outcome: 'added' }],
+      };
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><title>forger</title><script>
+window.opener.postMessage(${JSON.stringify(forged)}, '*'); document.title = 'posted';</script>`);
+    });
+    await new Promise<void>((resolve) => forger.listen(0, '127.0.0.1', resolve));
+    forgerOrigin = `http://127.0.0.1:${(forger.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+    await new Promise((resolve) => forger?.close(resolve));
+  });
+
+  /** The demo app for one new user, listening on its own origin. */
+  async function startDemo(userId: string): Promise<FastifyInstance> {
+    const demo = await buildDemoApp({
+      gatewayUrl: stack.publicUrl,
+      apiKey: () => API_KEY,
+      publicUrl: demoOrigin,
+      userId,
+      webhookSecret: WEBHOOK_SECRET,
+    });
+    await demo.listen({ port: demoPort, host: '127.0.0.1' });
+    return demo;
+  }
+
+  const events = (page: Page) =>
+    page.locator('#events li').evaluateAll((items) =>
+      items.map((li) => {
+        const data = (li as HTMLElement).dataset;
+        return data.code ? `${data.event}:${data.code}` : (data.event ?? '');
+      }),
+    );
+  const demoAccounts = (page: Page) => page.locator('#accounts li.account .account-name').allInnerTexts();
+
+  /** On TikTok's (the sandbox's) pages in the popup: log in as `name` (through "Use another account" if asked). */
+  async function connectOnTikTok(popup: Page, name: string, another: boolean): Promise<void> {
+    if (another) await popup.getByRole('button', { name: 'Use another account' }).click();
+    await popup.getByRole('button', { name: `Log in as ${name}` }).click();
+    await popup.getByRole('button', { name: 'Authorize' }).click();
+    await popup.waitForURL((url) => url.origin === stack.publicUrl && url.pathname === '/connect');
+  }
+
+  async function withDemo(fn: (context: BrowserContext, userId: string) => Promise<void>): Promise<void> {
+    const userId = `popup-user-${randomUUID()}`;
+    const demo = await startDemo(userId);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      await fn(context, userId);
+    } finally {
+      await context.close();
+      await demo.close();
+    }
+  }
+
+  it('connects two accounts in the popup (the second through "Use another account"); the page gets both by postMessage', { timeout: 120_000 }, async () => {
+    await withDemo(async (context, userId) => {
+      const page = await context.newPage();
+      await page.goto(`${demoOrigin}/`);
+      // Every message the demo page receives, to prove no token ever reaches it.
+      await page.evaluate(() => {
+        const seen: unknown[] = [];
+        (window as unknown as { seen: unknown[] }).seen = seen;
+        window.addEventListener('message', (e) => seen.push({ origin: e.origin, data: e.data }));
+      });
+      expect(await page.getByRole('heading', { name: 'Your TikTok accounts' }).count()).toBe(1);
+      expect(await demoAccounts(page)).toEqual([]);
+      await checkPage(page, 'demo-app-empty');
+
+      const popupOpened = page.waitForEvent('popup');
+      await page.getByRole('button', { name: 'Connect TikTok accounts' }).click();
+      const popup = await popupOpened;
+      await popup.waitForURL((url) => url.origin === stack.publicUrl && url.pathname === '/connect');
+      // Popup mode keeps every protection but the opener-severing header.
+      const response = await popup.reload();
+      const headers = response?.headers() ?? {};
+      expect(headers['cross-origin-opener-policy']).toBeUndefined();
+      expect(headers['x-frame-options']).toBe('DENY');
+      expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(headers['content-security-policy']).not.toContain('unsafe-inline');
+      await checkPage(popup, 'connect-popup-empty');
+
+      await popup.getByRole('button', { name: 'Connect a TikTok account' }).click();
+      await connectOnTikTok(popup, 'Ava Martin', false);
+      await expect.poll(() => events(page)).toEqual(['opened', 'account']);
+      await checkPage(popup, 'connect-popup-one-account');
+
+      // TikTok's session is live (Ava): TikTok's page is shown again; "Use another account" picks Ben.
+      await popup.getByRole('button', { name: 'Add another account' }).click();
+      await connectOnTikTok(popup, 'Ben Okafor', true);
+      await expect.poll(() => events(page)).toEqual(['opened', 'account', 'account']);
+      expect(await page.locator('#events li').allInnerTexts()).toEqual([
+        'opened',
+        'account: Ava Martin (added)',
+        'account: Ben Okafor (added)',
+      ]);
+
+      const closed = popup.waitForEvent('close');
+      await popup.getByRole('link', { name: 'Done' }).click();
+      await closed; // the popup closes itself after posting "done"
+      await expect.poll(() => events(page)).toEqual(['opened', 'account', 'account', 'closed']);
+      expect(await page.locator('#notice').innerText()).toContain('Connected 2 accounts.');
+      // The list comes from the account API (server-side, with the API key).
+      await expect.poll(() => demoAccounts(page).then((names) => names.sort())).toEqual(['Ava Martin', 'Ben Okafor']);
+
+      const seen = await page.evaluate(() => (window as unknown as { seen: { origin: string }[] }).seen);
+      expect(seen.length).toBeGreaterThanOrEqual(3);
+      expect(seen.every((m) => m.origin === stack.publicUrl)).toBe(true);
+      const text = JSON.stringify(seen);
+      expect(text).not.toMatch(/act\.|rft\.|accessToken|refreshToken|clientToken|ct_/);
+      expect(await page.content()).not.toMatch(/act\.|rft\./);
+      const rows = await stack.db.prisma.socialAccount.findMany({ where: { userId }, orderBy: { openId: 'asc' } });
+      expect(rows.map((r) => r.openId)).toEqual(['sbx-open-ava', 'sbx-open-ben']);
+
+      // "Get access token": server-side; the page says it worked and when it expires, never the token.
+      await page
+        .getByRole('button', { name: /^Get access token for Ava Martin/ })
+        .first()
+        .click();
+      await page.waitForURL((url) => url.searchParams.has('token'));
+      const notice = await page.locator('#notice').innerText();
+      expect(new URL(page.url()).searchParams.get('token'), notice).toBe('ok');
+      expect(notice).toMatch(/Got an access token for Ava Martin \(not shown\); it expires at \d{4}-/);
+      expect(await page.content()).not.toMatch(/act\./);
+
+      // A signed webhook arrives while the page is open: listed live; a forged one is refused.
+      const body = JSON.stringify({
+        type: 'account.connected',
+        timestamp: new Date().toISOString(),
+        data: { displayName: 'Ava Martin' },
+      });
+      const id = `msg_${randomUUID()}`;
+      const timestamp = Math.floor(Date.now() / 1000);
+      const send = (signature: string) =>
+        fetch(`${demoOrigin}/webhooks`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'webhook-id': id,
+            'webhook-timestamp': String(timestamp),
+            'webhook-signature': signature,
+          },
+          body,
+        });
+      const forged = `whsec_${randomBytes(32).toString('base64')}`;
+      expect((await send(signatureHeader([forged], id, timestamp, body))).status).toBe(400);
+      await page.waitForFunction(() => document.readyState === 'complete');
+      expect((await send(signatureHeader([WEBHOOK_SECRET], id, timestamp, body))).status).toBe(204);
+      await expect.poll(() => page.locator('#webhooks li').allInnerTexts()).toEqual([
+        expect.stringContaining('account.connected'),
+      ]);
+      await checkPage(page, 'demo-app-two-accounts');
+    });
+  });
+
+  it('still gets the results when the popup is cut from the page (COOP on the demo page): by polling', { timeout: 120_000 }, async () => {
+    await withDemo(async (context) => {
+      const page = await context.newPage();
+      await page.goto(`${demoOrigin}/?coop=same-origin`);
+      const popupOpened = page.waitForEvent('popup');
+      await page.getByRole('button', { name: 'Connect TikTok accounts' }).click();
+      const popup = await popupOpened;
+      await popup.waitForURL((url) => url.origin === stack.publicUrl && url.pathname === '/connect');
+
+      await popup.getByRole('button', { name: 'Connect a TikTok account' }).click();
+      await connectOnTikTok(popup, 'Ava Martin', false);
+      await popup.getByRole('button', { name: 'Add another account' }).click();
+      await connectOnTikTok(popup, 'Ben Okafor', true);
+      await popup.getByRole('link', { name: 'Done' }).click();
+      await popup.getByRole('heading', { name: 'All set' }).waitFor();
+      await checkPage(popup, 'connect-popup-done');
+
+      await expect.poll(() => events(page), { timeout: 15_000 }).toEqual(['opened', 'account', 'account', 'closed']);
+      expect(await page.locator('#notice').innerText()).toContain('Connected 2 accounts.');
+      await expect.poll(() => demoAccounts(page).then((names) => names.sort())).toEqual(['Ava Martin', 'Ben Okafor']);
+      if (!popup.isClosed()) await popup.close();
+    });
+  });
+
+  it('reports window_closed when the popup is closed early, and ignores a message from another origin', { timeout: 120_000 }, async () => {
+    await withDemo(async (context) => {
+      const page = await context.newPage();
+      await page.goto(`${demoOrigin}/`);
+      const popupOpened = page.waitForEvent('popup');
+      await page.getByRole('button', { name: 'Connect TikTok accounts' }).click();
+      const popup = await popupOpened;
+      await popup.waitForURL((url) => url.origin === stack.publicUrl && url.pathname === '/connect');
+      const sessionId = await page.locator('#events li[data-event="opened"]').getAttribute('data-session-id');
+      expect(sessionId).toMatch(/^cs_/);
+
+      // The popup ends up on another site, which forges "done" for this very session: the SDK ignores it.
+      await popup.goto(`${forgerOrigin}/?s=${sessionId}`);
+      await expect.poll(() => popup.title()).toBe('posted');
+      await page.waitForTimeout(500); // time for the forged message to arrive, were it accepted
+      expect(await events(page)).toEqual(['opened']);
+      expect(await page.locator('#notice').innerText()).toBe('');
+
+      await popup.close();
+      await expect.poll(() => events(page)).toEqual(['opened', 'error:window_closed']);
+      expect(await page.locator('#notice').innerText()).toContain('The window was closed before Done.');
+      await checkPage(page, 'demo-app-window-closed');
+    });
+  });
+});
