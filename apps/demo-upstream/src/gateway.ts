@@ -74,7 +74,10 @@ export function gatewayClient({ gatewayUrl, apiKey }: GatewayClientOptions) {
 
     // README: an access token (server-side only)
     accessToken: (accountId: string) =>
-      call<{ accessToken: string; expiresAt: string }>('GET', `/v1/accounts/${encodeURIComponent(accountId)}/access-token`),
+      call<{ accessToken: string; expiresAt: string }>(
+        'GET',
+        `/v1/accounts/${encodeURIComponent(accountId)}/access-token`,
+      ),
   };
 }
 

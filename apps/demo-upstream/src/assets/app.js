@@ -50,7 +50,12 @@ document.getElementById('connect').addEventListener('click', () => {
       refreshAccounts();
     },
     (error) => {
-      say(error.code === 'window_closed' ? 'The window was closed before Done.' : `Not connected: ${error.code ?? error.message}`, 'error');
+      say(
+        error.code === 'window_closed'
+          ? 'The window was closed before Done.'
+          : `Not connected: ${error.code ?? error.message}`,
+        'error',
+      );
       refreshAccounts();
     },
   );
