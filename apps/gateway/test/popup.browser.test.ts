@@ -165,7 +165,7 @@ window.opener.postMessage(${JSON.stringify(forged)}, '*'); document.title = 'pos
       await popup.getByRole('link', { name: 'Done' }).click();
       await closed; // the popup closes itself after posting "done"
       await expect.poll(() => events(page)).toEqual(['opened', 'account', 'account', 'closed']);
-      expect(await page.locator('#notice').innerText()).toContain('Connected 2 accounts.');
+      expect(await page.locator('#notice').textContent()).toContain('Connected 2 accounts.');
       // The list comes from the account API (server-side, with the API key).
       await expect.poll(() => demoAccounts(page).then((names) => names.sort())).toEqual(['Ava Martin', 'Ben Okafor']);
 
@@ -184,7 +184,7 @@ window.opener.postMessage(${JSON.stringify(forged)}, '*'); document.title = 'pos
         .first()
         .click();
       await page.waitForURL((url) => url.searchParams.has('token'));
-      const notice = await page.locator('#notice').innerText();
+      const notice = (await page.locator('#notice').textContent()) ?? '';
       expect(new URL(page.url()).searchParams.get('token'), notice).toBe('ok');
       expect(notice).toMatch(/Got an access token for Ava Martin \(not shown\); it expires at \d{4}-/);
       expect(await page.content()).not.toMatch(/act\./);
@@ -243,7 +243,7 @@ window.opener.postMessage(${JSON.stringify(forged)}, '*'); document.title = 'pos
       await expect.poll(() => events(page), { timeout: 15_000 }).toEqual(['opened', 'account', 'account', 'closed']);
       // Not one message reached the page: the results came from the gateway, read with the client token.
       expect(await messages(page)).toEqual([]);
-      expect(await page.locator('#notice').innerText()).toContain('Connected 2 accounts.');
+      expect(await page.locator('#notice').textContent()).toContain('Connected 2 accounts.');
       await expect.poll(() => demoAccounts(page).then((names) => names.sort())).toEqual(['Ava Martin', 'Ben Okafor']);
     });
   });
@@ -272,11 +272,11 @@ window.opener.postMessage(${JSON.stringify(forged)}, '*'); document.title = 'pos
       await expect.poll(async () => (await messages(page)).filter((m) => m.origin === forgerOrigin).length).toBe(1);
       await page.waitForTimeout(300); // the SDK's listener ran too; give any reaction time to show
       expect(await events(page)).toEqual(['opened']);
-      expect(await page.locator('#notice').innerText()).toBe('');
+      expect(await page.locator('#notice').textContent()).toBe('');
 
       await popup.close();
       await expect.poll(() => events(page)).toEqual(['opened', 'error:window_closed']);
-      expect(await page.locator('#notice').innerText()).toContain('The window was closed before Done.');
+      expect(await page.locator('#notice').textContent()).toContain('The window was closed before Done.');
       await checkPage(page, 'demo-app-window-closed');
     });
   });
