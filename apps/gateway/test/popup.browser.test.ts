@@ -280,4 +280,92 @@ window.opener.postMessage(${JSON.stringify(forged)}, '*'); document.title = 'pos
       await checkPage(page, 'demo-app-window-closed');
     });
   });
+
+  it('the hosted page in each state: groups by status, reconnects a disconnected account, local dates, fits 360 px', {
+    timeout: 120_000,
+  }, async () => {
+    const userId = `states-user-${randomUUID()}`;
+    const res = await fetch(`${stack.publicUrl}/v1/connect-sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ userId, returnTo: `${demoOrigin}/connected` }),
+    });
+    const { url } = (await res.json()) as { url: string };
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'de-DE' });
+    const page = await context.newPage();
+    const section = (title: string) => page.locator('section', { has: page.getByRole('heading', { name: title }) });
+    try {
+      await page.goto(url);
+      await checkPage(page, 'connect-page-empty');
+      await page.getByRole('button', { name: 'Connect a TikTok account' }).click();
+      await connectOnTikTok(page, 'Ava Martin', false);
+      for (const name of ['Ben Okafor', 'Chloé Dubois']) {
+        await page.getByRole('button', { name: 'Add another account' }).click();
+        await connectOnTikTok(page, name, true);
+      }
+      // Ben's refresh token was refused by TikTok; Chloé is disconnected from the page (with its confirmation).
+      const ben = await stack.db.prisma.socialAccount.findFirstOrThrow({ where: { userId, openId: 'sbx-open-ben' } });
+      await stack.db.prisma.socialAccount.update({ where: { id: ben.id }, data: { status: 'REAUTH_REQUIRED' } });
+      await page.goto(`${stack.publicUrl}/connect`);
+      await page.getByRole('button', { name: 'Disconnect Chloé Dubois' }).click();
+      await checkPage(page, 'connect-page-confirm-disconnect');
+      await page.getByRole('button', { name: 'Yes, disconnect' }).click();
+
+      expect(await section('Connected accounts').locator('li.account .account-name').allTextContents()).toEqual([
+        expect.stringContaining('Ava Martin'),
+      ]);
+      expect(await section('Need reconnecting').locator('li.account .account-name').allTextContents()).toEqual([
+        expect.stringContaining('Ben Okafor'),
+      ]);
+      const gone = section('Disconnected').locator('li.account');
+      expect(await gone.locator('.account-name').allTextContents()).toEqual([expect.stringContaining('Chloé Dubois')]);
+      // Never called connected: "Disconnected <date>", with a way back.
+      const goneText = (await gone.textContent()) ?? '';
+      expect(goneText).not.toMatch(/Connected|Active/);
+      expect(goneText).toContain('Disconnected');
+      expect(await gone.getByRole('button', { name: /^Reconnect/ }).count()).toBe(1);
+
+      // Dates in the reader's language (de-DE here), the time zone named.
+      const ava = await stack.db.prisma.socialAccount.findFirstOrThrow({ where: { userId, openId: 'sbx-open-ava' } });
+      const expected = new Intl.DateTimeFormat('de-DE', {
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: '2-digit',
+        timeZone: 'UTC',
+        timeZoneName: 'short',
+      }).format(ava.connectedAt);
+      expect(await section('Connected accounts').locator('time').first().textContent()).toBe(expected);
+      expect(expected).toContain('UTC');
+
+      await checkPage(page, 'connect-page-three-states');
+      await page.setViewportSize({ width: 360, height: 740 });
+      expect(await page.evaluate('document.documentElement.scrollWidth <= 360')).toBe(true);
+      await page.setViewportSize({ width: 1280, height: 800 });
+
+      // The disconnected account can be reconnected (TikTok still signed in as Chloé).
+      await gone.getByRole('button', { name: /^Reconnect/ }).click();
+      await page.getByRole('button', { name: 'Authorize' }).click();
+      await page.waitForURL((u) => u.origin === stack.publicUrl && u.pathname === '/connect');
+      expect(await page.locator('.banner').textContent()).toContain('Reconnected Chloé Dubois');
+      expect(await section('Connected accounts').locator('li.account').count()).toBe(2);
+      expect(await section('Disconnected').count()).toBe(0);
+
+      // The popup's "All set" page, opened as a tab (a tab the page did not open cannot close itself).
+      const popupSession = await fetch(`${stack.publicUrl}/v1/connect-sessions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ userId, returnTo: `${demoOrigin}/connected`, display: 'popup' }),
+      });
+      const tab = await context.newPage();
+      await tab.goto(((await popupSession.json()) as { url: string }).url);
+      await checkPage(tab, 'connect-popup-mode-tab');
+      await tab.getByRole('link', { name: 'Done' }).click();
+      await tab.getByRole('heading', { name: 'All set' }).waitFor();
+      await checkPage(tab, 'connect-popup-all-set');
+    } finally {
+      await context.close();
+    }
+  });
 });
