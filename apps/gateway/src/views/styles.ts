@@ -81,7 +81,9 @@ form.inline { margin: 0; }
 @media (max-width: 30rem) {
   .site-header, main, .site-footer { padding-left: 1rem; padding-right: 1rem; }
   .account { flex-wrap: wrap; }
-  .account .inline { flex: 1 1 auto; }
+  /* Name and details take the row beside the avatar; the buttons share the row below. */
+  .account-main { flex-basis: calc(100% - 48px - .9rem); }
+  .account .inline { flex: 1 1 0; }
   .account .inline .button { width: 100%; }
 }
 @media (prefers-reduced-motion: no-preference) { .button { transition: opacity .15s, border-color .15s; } }
