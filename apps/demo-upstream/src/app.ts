@@ -119,7 +119,7 @@ export async function buildDemoApp(options: DemoOptions): Promise<FastifyInstanc
     return accountsFragment(await accounts());
   });
 
-  // README: a connect session for the popup
+  // The button's session: created here with the API key; the page gets only its url and client token.
   app.post('/connect-session', async (_request, reply) => {
     const session = await gateway.createConnectSession(options.userId, `${options.publicUrl}/connected`, 'popup');
     reply.header('cache-control', 'no-store');
@@ -132,7 +132,7 @@ export async function buildDemoApp(options: DemoOptions): Promise<FastifyInstanc
     return reply.redirect(session.url, 303);
   });
 
-  // README: get an access token
+  // "Get access token": used server-side; the page only learns that it worked and when it expires.
   app.post('/accounts/:id/access-token', async (request, reply) => {
     const { id } = request.params as { id: string };
     try {

@@ -60,19 +60,19 @@ export function gatewayClient({ gatewayUrl, apiKey }: GatewayClientOptions) {
   }
 
   return {
-    // README: create a connect session
+    // A one-time link to the connect page for this user; `display: 'popup'` for the browser SDK.
     createConnectSession: (userId: string, returnTo: string, display: 'popup' | 'page') =>
       call<ConnectSession>('POST', '/v1/connect-sessions', { userId, returnTo, display }),
 
-    // README: what happened in a session
+    // What happened in a session (after a redirect connection, `returnTo?connect_session_id=…`).
     sessionResults: (sessionId: string) =>
       call<SessionResults>('GET', `/v1/connect-sessions/${encodeURIComponent(sessionId)}`),
 
-    // README: the user's accounts
+    // The user's accounts, every status (never a token).
     listAccounts: (userId: string) =>
       call<{ accounts: Account[] }>('GET', `/v1/users/${encodeURIComponent(userId)}/accounts`),
 
-    // README: an access token (server-side only)
+    // A valid access token, refreshed first when it is about to expire. Server-side only.
     accessToken: (accountId: string) =>
       call<{ accessToken: string; expiresAt: string }>(
         'GET',

@@ -27,7 +27,6 @@ export class WebhookInbox {
   }
 
   /** Verifies and records one delivery; false when its signature or timestamp does not verify. */
-  // README: receive a webhook
   accept(rawBody: string, headers: Record<string, string | string[] | undefined>): boolean {
     if (this.verifier === null) return false;
     let event: { type: string; data?: { displayName?: string } };

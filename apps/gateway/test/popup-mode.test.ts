@@ -56,7 +56,11 @@ function popupData(body: string): { origin: string; message: Record<string, unkn
     body,
   );
   if (match === null) return null;
-  const decode = (v: string) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  const decode = (v: string) =>
+    v
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, '&');
   return {
     origin: decode(match[1] ?? ''),
     message: JSON.parse(decode(match[2] ?? '')) as Record<string, unknown>,

@@ -30,7 +30,7 @@ async function refreshAccounts() {
   if (res.ok) document.getElementById('accounts').innerHTML = await res.text();
 }
 
-// README: open the popup
+// Inside the click: the SDK opens the popup synchronously (Safari), then asks our server for the session.
 document.getElementById('connect').addEventListener('click', () => {
   window.TikTokConnect.openTikTokConnect({
     // Runs after the popup opened (inside the click): our server creates the session with its API key.
