@@ -83,22 +83,23 @@ window.opener.postMessage(${JSON.stringify(forged)}, '*'); document.title = 'pos
     return demo;
   }
 
-  const events = (page: Page) =>
-    page.locator('#events li').evaluateAll((items) =>
-      items.map((li) => {
-        const data = (li as HTMLElement).dataset;
-        return data.code ? `${data.event}:${data.code}` : (data.event ?? '');
-      }),
-    );
+  /** The SDK events the demo page logged, `type` or `error:code`. */
+  const events = async (page: Page) => {
+    const items = page.locator('#events li');
+    const out: string[] = [];
+    for (let i = 0; i < (await items.count()); i++) {
+      const item = items.nth(i);
+      const [event, code] = await Promise.all([item.getAttribute('data-event'), item.getAttribute('data-code')]);
+      out.push(code ? `${event}:${code}` : (event ?? ''));
+    }
+    return out;
+  };
   /** Records every message the page receives (origin and type), next to the SDK's own listener. */
   const recordMessages = (page: Page) =>
-    page.evaluate(() => {
-      const seen: unknown[] = [];
-      (window as unknown as { seen: unknown[] }).seen = seen;
-      window.addEventListener('message', (e) => seen.push({ origin: e.origin, data: e.data }));
-    });
-  const messages = (page: Page) =>
-    page.evaluate(() => (window as unknown as { seen: { origin: string; data: unknown }[] }).seen);
+    page.evaluate(
+      "window.seen = []; window.addEventListener('message', (e) => window.seen.push({ origin: e.origin, data: e.data }))",
+    );
+  const messages = (page: Page) => page.evaluate('window.seen') as Promise<{ origin: string; data: unknown }[]>;
   const demoAccounts = (page: Page) => page.locator('#accounts li.account .account-name').allInnerTexts();
 
   /** On TikTok's (the sandbox's) pages in the popup: log in as `name` (through "Use another account" if asked). */
@@ -210,7 +211,7 @@ window.opener.postMessage(${JSON.stringify(forged)}, '*'); document.title = 'pos
         });
       const forged = `whsec_${randomBytes(32).toString('base64')}`;
       expect((await send(signatureHeader([forged], id, timestamp, body))).status).toBe(400);
-      await page.waitForFunction(() => document.readyState === 'complete');
+      await page.locator('body[data-webhooks-live]').waitFor(); // the page's live stream is connected
       expect((await send(signatureHeader([WEBHOOK_SECRET], id, timestamp, body))).status).toBe(204);
       await expect
         .poll(() => page.locator('#webhooks li').allInnerTexts())
@@ -230,7 +231,7 @@ window.opener.postMessage(${JSON.stringify(forged)}, '*'); document.title = 'pos
       await page.getByRole('button', { name: 'Connect TikTok accounts' }).click();
       const popup = await popupOpened;
       await popup.waitForURL((url) => url.origin === stack.publicUrl && url.pathname === '/connect');
-      expect(await popup.evaluate(() => window.opener === null)).toBe(true);
+      expect(await popup.evaluate('window.opener === null')).toBe(true);
 
       await popup.getByRole('button', { name: 'Connect a TikTok account' }).click();
       await connectOnTikTok(popup, 'Ava Martin', false);
@@ -264,9 +265,7 @@ window.opener.postMessage(${JSON.stringify(forged)}, '*'); document.title = 'pos
 
       // The popup ends up on another site, which forges "done" for this very session: the SDK ignores it.
       // (Navigated by a script in the popup, as a page would: a navigation typed by the user would cut the opener.)
-      await popup.evaluate((url) => {
-        window.location.href = url;
-      }, `${forgerOrigin}/?s=${sessionId}`);
+      await popup.evaluate(`window.location.href = ${JSON.stringify(`${forgerOrigin}/?s=${sessionId}`)}`);
       await expect.poll(() => popup.title()).toBe('posted');
       // It did arrive, from the popup window itself, naming this session: only its origin gives it away.
       await expect.poll(async () => (await messages(page)).filter((m) => m.origin === forgerOrigin).length).toBe(1);

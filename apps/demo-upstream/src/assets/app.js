@@ -64,6 +64,9 @@ document.getElementById('connect').addEventListener('click', () => {
 // The webhooks this app receives, as they arrive (server-sent events).
 const webhooks = document.getElementById('webhooks');
 const stream = new EventSource('/webhooks/stream');
+stream.addEventListener('open', () => {
+  document.body.dataset.webhooksLive = 'true';
+});
 stream.addEventListener('webhook', (message) => {
   const template = document.createElement('template');
   template.innerHTML = message.data;
