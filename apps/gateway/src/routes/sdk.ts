@@ -18,8 +18,13 @@ export const SDK_PATH = '/sdk/connect.js';
 async function loadSdk(): Promise<string> {
   const built = new URL('./sdk/connect.js', import.meta.url);
   if (existsSync(built)) return readFileSync(built, 'utf8');
-  const builder = new URL('../../../../packages/connect-js/build.mjs', import.meta.url).href;
-  const { buildConnectSdk } = (await import(builder)) as { buildConnectSdk(o: { write: boolean }): Promise<string> };
+  const builder = new URL('../../../../packages/connect-js/build.mjs', import.meta.url);
+  if (!existsSync(builder)) {
+    throw new Error(`the browser SDK is missing: ${built.pathname} (run pnpm build, which copies it there)`);
+  }
+  const { buildConnectSdk } = (await import(builder.href)) as {
+    buildConnectSdk(o: { write: boolean }): Promise<string>;
+  };
   return buildConnectSdk({ write: false });
 }
 
