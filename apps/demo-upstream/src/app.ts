@@ -170,8 +170,10 @@ export async function buildDemoApp(options: DemoOptions): Promise<FastifyInstanc
 
   app.setErrorHandler(async (error: Error & { statusCode?: number }, request, reply) => {
     request.log.warn({ err: error }, 'request failed');
+    // The gateway's refusals are worded for clients; anything else of ours stays in the log.
     const status = error instanceof GatewayApiError ? 502 : (error.statusCode ?? 500);
-    return reply.status(status).send({ error: { message: error.message } });
+    const message = status < 500 || error instanceof GatewayApiError ? error.message : 'Something went wrong.';
+    return reply.status(status).send({ error: { message } });
   });
 
   return app;
