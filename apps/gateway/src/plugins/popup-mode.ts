@@ -32,6 +32,8 @@ export interface PopupModeOptions {
 export const popupMode = fastifyPlugin(async (app: FastifyInstance, opts: PopupModeOptions) => {
   app.decorateRequest('popupMode', false);
   app.addHook('onSend', (request, reply, payload, done) => {
+    // Responses without COOP (the authorize redirect, JSON) have nothing to adjust: no cookie is even looked at.
+    if (!reply.hasHeader('cross-origin-opener-policy')) return done(null, payload);
     if (request.routeOptions.config.page === true && isPopupRequest(opts.ctx, request)) {
       reply.removeHeader('cross-origin-opener-policy');
       if (reply.hasHeader('content-security-policy')) reply.header('content-security-policy', opts.popupCsp);
