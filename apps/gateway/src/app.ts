@@ -19,8 +19,14 @@ import { errorHandling, sendError, toGatewayError } from './plugins/error-handle
 import { GatewayLogController } from './plugins/log-controller.js';
 import { GatewayMetrics, metricsPlugin } from './plugins/metrics.js';
 import { openApi } from './plugins/openapi.js';
+import { popupMode } from './plugins/popup-mode.js';
 import { rateLimits } from './plugins/rate-limit.js';
-import { computeSecurityHeaders, type SecurityHeadersOptions, securityHeaders } from './plugins/security-headers.js';
+import {
+  computeSecurityHeaders,
+  popupPageCsp,
+  type SecurityHeadersOptions,
+  securityHeaders,
+} from './plugins/security-headers.js';
 import { callbackRoutes } from './routes/auth/tiktok/callback.js';
 import { disconnectRoutes } from './routes/connect/disconnect.js';
 import { connectDoneRoutes } from './routes/connect/done.js';
@@ -29,6 +35,7 @@ import { connectPageRoutes } from './routes/connect/page.js';
 import { connectStartRoutes } from './routes/connect/tiktok.js';
 import { healthRoutes } from './routes/health.js';
 import { rootRoutes } from './routes/root.js';
+import { sdkRoutes } from './routes/sdk.js';
 import { accessTokenRoutes } from './routes/v1/access-token.js';
 import { accountRoutes } from './routes/v1/accounts.js';
 import { connectSessionsRoutes } from './routes/v1/connect-sessions.js';
@@ -175,12 +182,14 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   // Before any route: the document is generated from the routes' schemas as they register.
   await app.register(openApi, { publicUrl: config.publicGatewayUrl, https });
   await app.register(cookies);
+  await app.register(popupMode, { ctx, popupCsp: popupPageCsp(frameworkErrorHeaders) });
   await app.register(formbody, { bodyLimit: 4096 });
   await app.register(metricsPlugin, { metrics, token: config.metricsToken });
   await app.register(rateLimits, { redis: deps.redis, nameSpace: `${config.queuePrefix}:gateway-rate-limit:` });
 
   const routeOptions: RouteOptions = { ctx };
   await app.register(rootRoutes, routeOptions);
+  await app.register(sdkRoutes, routeOptions);
   await app.register(healthRoutes, routeOptions);
   await app.register(connectSessionsRoutes, routeOptions);
   await app.register(accessTokenRoutes, routeOptions);

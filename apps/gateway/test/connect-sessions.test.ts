@@ -25,13 +25,17 @@ function post(payload: unknown, headers: Record<string, string> = { authorizatio
 }
 
 describe('POST /v1/connect-sessions', () => {
-  it('creates a session: 201 { id, url, expiresAt } with a one-time url under the public gateway url', async () => {
+  it('creates a session: 201 { id, url, expiresAt, clientToken… } with a one-time url under the public gateway url', async () => {
     const before = Date.now();
     const res = await post({ userId: 'user-1', returnTo: RETURN_TO });
     expect(res.statusCode).toBe(201);
     expect(res.headers['cache-control']).toBe('no-store');
     const body = res.json();
-    expect(Object.keys(body).sort()).toEqual(['expiresAt', 'id', 'url']);
+    expect(Object.keys(body).sort()).toEqual(['clientToken', 'clientTokenExpiresAt', 'expiresAt', 'id', 'url']);
+    // The browser's token for this session's results: another secret than the link's, valid 10 minutes longer.
+    expect(body.clientToken).toMatch(/^ct_[A-Za-z0-9_-]{43}$/);
+    expect(body.url).not.toContain(body.clientToken.slice(3));
+    expect(Date.parse(body.clientTokenExpiresAt) - Date.parse(body.expiresAt)).toBe(600_000);
     // A public id, and a link carrying its own secret: the id alone opens nothing.
     expect(body.id).toMatch(/^cs_[A-Za-z0-9_-]{22}$/);
     expect(body.url).toMatch(new RegExp(`^${PUBLIC_URL}/connect/${body.id}\\.[A-Za-z0-9_-]{43}$`));

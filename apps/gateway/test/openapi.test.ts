@@ -6,6 +6,8 @@ import addFormats from 'ajv-formats';
 import type { LightMyRequestResponse, RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPENAPI_PATH, REFERENCE_PATH } from '../src/plugins/openapi.js';
+import { SDK_PATH } from '../src/routes/sdk.js';
+import { POPUP_SCRIPT_PATH } from '../src/views/popup-script.js';
 import { STYLESHEET_PATH } from '../src/views/styles.js';
 import {
   API_KEY,
@@ -45,6 +47,11 @@ const LEFT_OUT: { reason: string; matches(route: { method: string; url: string }
     matches: (r) => r.url === '/dev' || r.url.startsWith('/dev/'),
   },
   { reason: "the pages' stylesheet: a static asset", matches: (r) => r.url === STYLESHEET_PATH },
+  { reason: "the popup pages' script: a static asset", matches: (r) => r.url === POPUP_SCRIPT_PATH },
+  {
+    reason: 'the CORS preflight of the client-token result route: answered by browsers, not called by clients',
+    matches: (r) => r.method === 'OPTIONS' && r.url === '/v1/connect-sessions/:id/result',
+  },
   {
     reason:
       'the reference page, its assets and its copies of the document (json, yaml): the rendering of this document',
@@ -175,7 +182,7 @@ describe('the OpenAPI document', () => {
     expect(missing).toEqual([]);
   });
 
-  it('gives every operation a summary and a success answer, and every /v1 operation the API key and its 401', () => {
+  it('gives every operation a summary and a success answer, and every /v1 operation a bearer scheme and its 401', () => {
     for (const [path, operations] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
         const label = `${method.toUpperCase()} ${path}`;
@@ -185,7 +192,10 @@ describe('the OpenAPI document', () => {
           `${label} documents no success`,
         ).toBe(true);
         if (path.startsWith('/v1/')) {
-          expect(operation.security, label).toEqual([{ gatewayApiKey: [] }]);
+          // The API key, except the one operation a browser calls with its session's client token.
+          expect(operation.security, label).toEqual(
+            path === '/v1/connect-sessions/{id}/result' ? [{ connectClientToken: [] }] : [{ gatewayApiKey: [] }],
+          );
           expect(operation.responses['401']?.content?.['application/json']?.schema, label).toEqual({
             $ref: '#/components/schemas/Error',
           });
@@ -202,6 +212,13 @@ describe('real responses validate against the document', () => {
     await call('GET', '/readyz', { key: false });
     await call('GET', '/metrics', { key: false });
     await call('GET', OPENAPI_PATH, { key: false });
+    const sdk = await call('GET', SDK_PATH, { key: false });
+    expect(sdk.statusCode).toBe(200);
+    const notModified = await call('GET', SDK_PATH, {
+      key: false,
+      headers: { 'if-none-match': String(sdk.headers.etag) },
+    });
+    expect(notModified.statusCode).toBe(304);
   });
 
   it('readiness with Redis unreachable (503)', async () => {
@@ -292,6 +309,18 @@ describe('real responses validate against the document', () => {
     expect((await call('GET', `/v1/connect-sessions/${id}`)).statusCode).toBe(200);
     expect((await call('GET', '/v1/connect-sessions/cs_unknown')).statusCode).toBe(404);
     expect((await call('GET', `/v1/connect-sessions/${id}`, { key: false })).statusCode).toBe(401);
+
+    // The browser's read of the same session, with its client token (the API key is not it).
+    const created = await call('POST', '/v1/connect-sessions', { payload: { userId, returnTo: RETURN_TO } });
+    const { id: other, clientToken } = created.json() as { id: string; clientToken: string };
+    const bearer = (token: string) => ({ key: false, headers: { authorization: `Bearer ${token}` } });
+    expect((await call('GET', `/v1/connect-sessions/${other}/result`, bearer(clientToken))).statusCode).toBe(200);
+    expect((await call('GET', `/v1/connect-sessions/${other}/result`, { key: false })).statusCode).toBe(401);
+    expect((await call('GET', `/v1/connect-sessions/${other}/result`)).statusCode).toBe(401);
+    expect((await call('GET', `/v1/connect-sessions/${id}/result`, bearer(clientToken))).statusCode).toBe(401);
+    expect((await call('GET', '/v1/connect-sessions/cs_unknown/result', bearer(clientToken))).statusCode).toBe(400);
+    const unknown = `/v1/connect-sessions/cs_${'u'.repeat(22)}/result`;
+    expect((await call('GET', unknown, bearer(clientToken))).statusCode).toBe(404);
 
     const user = encodeURIComponent(userId);
     expect((await call('GET', `/v1/users/${user}/accounts`)).statusCode).toBe(200);

@@ -3,6 +3,7 @@
 // TikTok sandbox (only when no TikTok credentials are set), the gateway, the worker and the admin app, with their
 // output prefixed, and prints where to click. Ctrl-C stops everything in order.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +15,12 @@ const gatewayPort = Number(env.GATEWAY_PORT ?? 3000);
 const adminPort = Number(env.ADMIN_PORT ?? 3001);
 const sandboxPort = Number(env.SANDBOX_PORT ?? 3999);
 const workerMetricsPort = Number(env.WORKER_METRICS_PORT ?? 3002);
+const demoPort = Number(env.DEMO_PORT ?? 5173);
+// The demo upstream app receives the webhooks (a secret for this run, given to every service and to the demo).
+if (!env.WEBHOOK_URLS) {
+  env.WEBHOOK_URLS = `http://localhost:${demoPort}/webhooks`;
+  env.WEBHOOK_SECRETS = `whsec_${randomBytes(32).toString('base64')}`;
+}
 
 function reachable(url, defaultPort) {
   const { hostname, port } = new URL(url);
@@ -140,6 +147,7 @@ if (useSandbox) start('sandbox', 'apps/tiktok-sandbox', 'dev', colors[0]);
 start('worker', 'apps/worker', 'dev', colors[1]);
 start('gateway', 'apps/gateway', 'dev', colors[2]);
 start('admin', 'apps/admin', 'dev', colors[3]);
+start('demo', 'apps/demo-upstream', 'dev', colors[4]);
 
 const gatewayUp = await waitFor(`http://127.0.0.1:${gatewayPort}/healthz`);
 const adminUp = existsSync(join(root, 'apps/admin/src/server.ts'))
@@ -150,6 +158,7 @@ console.log(`\n${line}
   TikTok multi-account connect is running${useSandbox ? ' against the bundled TikTok SANDBOX (no TIKTOK_CLIENT_KEY set)' : ''}
 
   Try it:          http://localhost:${gatewayPort}/dev        ${gatewayUp ? '' : '(gateway not answering yet)'}
+  Demo app:        http://localhost:${demoPort}  (an upstream app: connect in a popup, accounts, webhooks)
   Gateway API:     http://localhost:${gatewayPort}  (API key in .dev/secrets.json → gatewayApiKey)
   Admin console:   http://localhost:${adminPort}/console  ${adminUp ? '' : '(admin not running)'}
   GraphQL:         http://localhost:${adminPort}/graphiql  (token in .dev/secrets.json → adminApiToken)

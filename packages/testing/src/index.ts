@@ -1,3 +1,4 @@
+export { type AxeViolation, screenshotsAtBothSizes, seriousA11yViolations, VIEWPORTS } from './a11y.js';
 export { browserTestsEnabled, CHROMIUM_PATH, launchChromium, screenshotPath } from './browser.js';
 export {
   ConnectFlowError,

@@ -15,6 +15,8 @@ export const REFERENCE_PATH = '/docs';
 
 /** The name of the bearer scheme `/v1` operations require (one of GATEWAY_API_KEYS). */
 export const API_KEY_SCHEME = 'gatewayApiKey';
+/** The bearer scheme of the one `/v1` operation a browser calls: a connect session's client token. */
+export const CLIENT_TOKEN_SCHEME = 'connectClientToken';
 
 const TAGS = {
   api: 'Upstream API',
@@ -159,6 +161,12 @@ export const openApi = fastifyPlugin(async (app: FastifyInstance, opts: OpenApiO
             type: 'http',
             scheme: 'bearer',
             description: 'One of GATEWAY_API_KEYS: `Authorization: Bearer <key>`.',
+          },
+          [CLIENT_TOKEN_SCHEME]: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              "A connect session's `clientToken` (from `POST /v1/connect-sessions`): reads that session's results only.",
           },
         },
       },

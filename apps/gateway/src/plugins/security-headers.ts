@@ -58,6 +58,15 @@ export function computeSecurityHeaders(opts: SecurityHeadersOptions): Record<str
   return headers;
 }
 
+/**
+ * The CSP of popup-mode pages: the pages' own plus `script-src 'self'`, for the gateway's popup script (served by
+ * the gateway under a content-hashed name). Still no inline script, and framing stays denied.
+ */
+export function popupPageCsp(headers: Record<string, string>): string {
+  const csp = headers['content-security-policy'] ?? "default-src 'none'";
+  return `${csp.replace(/;\s*$/, '')}; script-src 'self'`;
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     /**

@@ -22,6 +22,8 @@ export const connectCookiePayload = z.object({
   uid: z.string().min(1).max(255),
   /** Expiry (ms since the epoch), also sealed in the envelope; kept here so a memoised cookie can be re-checked. */
   exp: z.number().int().positive(),
+  /** Present when the page runs in a popup opened by the upstream app (`?display=popup`, or the session's option). */
+  dm: z.literal('popup').optional(),
 });
 export type ConnectCookie = z.infer<typeof connectCookiePayload>;
 

@@ -26,6 +26,15 @@ const PUBLIC_ID = /^cs_[A-Za-z0-9_-]{22}$/;
 const LINK_TOKEN = /^(cs_[A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 /** How long after expiry we still remember that a session existed, to answer "expired" instead of "not found". */
 const TOMBSTONE_SECONDS = 7 * 24 * 3600;
+const CLIENT_TOKEN = /^ct_[A-Za-z0-9_-]{43}$/;
+/**
+ * How long a session's client token outlives the session: long enough for a browser SDK whose popup lost its opener
+ * to read the result after "Done" at the last minute, short enough that a leaked token soon opens nothing.
+ */
+export const CLIENT_TOKEN_GRACE_SECONDS = 600;
+
+/** How the hosted page runs: a full-page redirect (the default) or a popup opened by the upstream app's page. */
+export type ConnectDisplay = 'page' | 'popup';
 
 export interface ConnectSession {
   /** The public id (`cs_…`), the session's reference everywhere. */
@@ -40,6 +49,8 @@ export interface ConnectSession {
   reconnectAccountId: string | null;
   /** The name of the gateway API key that created the session (null: the development shortcut). */
   apiKey: string | null;
+  /** Popup mode was asked for when the session was created (the link can also ask, with `?display=popup`). */
+  display: ConnectDisplay;
 }
 
 /** What the upstream app reads about a session: no secret, readable until the record's retention ends. */
@@ -85,9 +96,12 @@ export class ConnectSessionStore {
     now: number;
     reconnectAccountId?: string | undefined;
     apiKey?: string | null | undefined;
+    display?: ConnectDisplay | undefined;
   }) {
     const ref = `cs_${randomBytes(16).toString('base64url')}`;
     const secret = randomBytes(32).toString('base64url');
+    const clientToken = `ct_${randomBytes(32).toString('base64url')}`;
+    const clientTokenExpiresAt = new Date(p.now + (p.ttlSeconds + CLIENT_TOKEN_GRACE_SECONDS) * 1000);
     const expiresAt = new Date(p.now + p.ttlSeconds * 1000);
     const keepSeconds = p.ttlSeconds + CONNECT_SESSION_RETENTION_SECONDS;
     await this.redis
@@ -98,8 +112,11 @@ export class ConnectSessionStore {
         createdAt: new Date(p.now).toISOString(),
         expiresAt: expiresAt.toISOString(),
         secretHash: hashToken(secret),
+        clientTokenHash: hashToken(clientToken),
+        clientTokenExpiresAt: clientTokenExpiresAt.toISOString(),
         ...(p.reconnectAccountId ? { reconnectAccountId: p.reconnectAccountId } : {}),
         ...(p.apiKey ? { apiKey: p.apiKey } : {}),
+        ...(p.display === 'popup' ? { display: 'popup' } : {}),
       })
       .expire(this.key(ref), keepSeconds)
       .set(
@@ -110,7 +127,7 @@ export class ConnectSessionStore {
       )
       .exec();
     await indexUserConnectSession(this.redis, this.prefix, p.userId, ref, p.ttlSeconds + TOMBSTONE_SECONDS);
-    return { ref, linkToken: `${ref}.${secret}`, expiresAt };
+    return { ref, linkToken: `${ref}.${secret}`, expiresAt, clientToken, clientTokenExpiresAt };
   }
 
   /** The live session, or null when unknown or expired. */
@@ -124,8 +141,9 @@ export class ConnectSessionStore {
       'claimedBy',
       'reconnectAccountId',
       'apiKey',
+      'display',
     );
-    const [userId, returnTo, createdAt, expiresAt, claimedBy, reconnectAccountId, apiKey] = fields;
+    const [userId, returnTo, createdAt, expiresAt, claimedBy, reconnectAccountId, apiKey, display] = fields;
     if (!userId || !returnTo || !createdAt || !expiresAt) return null;
     const session: ConnectSession = {
       ref,
@@ -136,6 +154,7 @@ export class ConnectSessionStore {
       claimedBy: claimedBy ?? null,
       reconnectAccountId: reconnectAccountId ?? null,
       apiKey: apiKey ?? null,
+      display: display === 'popup' ? 'popup' : 'page',
     };
     // The hash outlives the session (its results stay readable): the stored expiry is the session's end.
     if (session.expiresAt.getTime() <= now) return null;
@@ -219,6 +238,28 @@ redis.call('HSET', KEYS[1], 'openedAt', ARGV[2]) return 1`,
   /** The account a connection set out to reconnect, or null. */
   readConnectionIntent(ref: string, connectionId: string): Promise<string | null> {
     return this.redis.hget(this.key(ref), `reconnect:${connectionId}`);
+  }
+
+  /**
+   * The record of one session for the holder of its client token (the browser SDK), or why not: `not_found` for an
+   * unknown session or one past its retention, `unauthorized` for a wrong or expired token. Compared in constant time.
+   * The caller answers with the results only.
+   */
+  async readResultWithClientToken(
+    ref: string,
+    clientToken: string,
+    now: number,
+  ): Promise<ConnectSessionRecord | 'not_found' | 'unauthorized'> {
+    const [tokenHash, tokenExpiresAt] = await this.redis.hmget(
+      this.key(ref),
+      'clientTokenHash',
+      'clientTokenExpiresAt',
+    );
+    const record = await this.readRecord(ref, now);
+    if (record === null) return 'not_found';
+    if (!tokenHash || !tokenExpiresAt || !CLIENT_TOKEN.test(clientToken)) return 'unauthorized';
+    if (!safeEqual(tokenHash, hashToken(clientToken)) || Date.parse(tokenExpiresAt) <= now) return 'unauthorized';
+    return record;
   }
 
   /**

@@ -33,6 +33,8 @@ export interface CreatedConnectSession {
   id: string;
   url: string;
   expiresAt: string;
+  clientToken: string;
+  clientTokenExpiresAt: string;
 }
 
 /**
@@ -42,7 +44,13 @@ export interface CreatedConnectSession {
  */
 export async function createConnectSession(
   ctx: GatewayContext,
-  input: { userId: string; returnTo: string; reconnectAccountId?: string | undefined; apiKey?: string | null },
+  input: {
+    userId: string;
+    returnTo: string;
+    reconnectAccountId?: string | undefined;
+    display?: 'page' | 'popup' | undefined;
+    apiKey?: string | null;
+  },
 ): Promise<CreatedConnectSession> {
   const returnTo = checkReturnTo(input.returnTo, ctx.config.allowedReturnOrigins);
   if (input.reconnectAccountId !== undefined) {
@@ -52,14 +60,21 @@ export async function createConnectSession(
       throw new GatewayError('GW_ACCOUNT_NOT_FOUND', 'reconnectAccountId is not an account of this user.');
     }
   }
-  const { ref, linkToken, expiresAt } = await ctx.sessions.create({
+  const { ref, linkToken, expiresAt, clientToken, clientTokenExpiresAt } = await ctx.sessions.create({
     userId: input.userId,
     returnTo,
     ttlSeconds: ctx.config.connectSessionTtlSeconds,
     now: ctx.now(),
     reconnectAccountId: input.reconnectAccountId,
     apiKey: input.apiKey,
+    display: input.display,
   });
   ctx.metrics.connectSessionsCreated.inc();
-  return { id: ref, url: `${ctx.config.publicGatewayUrl}/connect/${linkToken}`, expiresAt: expiresAt.toISOString() };
+  return {
+    id: ref,
+    url: `${ctx.config.publicGatewayUrl}/connect/${linkToken}`,
+    expiresAt: expiresAt.toISOString(),
+    clientToken,
+    clientTokenExpiresAt: clientTokenExpiresAt.toISOString(),
+  };
 }

@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from './html.js';
-import { layout } from './layout.js';
+import { layout, type PopupMessage } from './layout.js';
 
 /** What the page shows of an account: never tokens. */
 export interface AccountView {
@@ -9,6 +9,7 @@ export interface AccountView {
   avatarUrl: string | null;
   status: 'ACTIVE' | 'REAUTH_REQUIRED' | 'DISCONNECTED';
   connectedAt: Date;
+  disconnectedAt?: Date | null;
 }
 
 export interface Banner {
@@ -26,12 +27,53 @@ export interface ConnectPageOptions {
   waiting?: boolean;
   /** The account the upstream app asked this session to re-authorize: offered first ("Reconnect @name"). */
   reconnectAccountId?: string | null;
+  /** The reader's language (`Accept-Language`), for dates. */
+  locale?: string | undefined;
+  /** Popup mode: what the page tells the window that opened it. */
+  popup?: PopupMessage | undefined;
 }
 
 export const ANOTHER_ACCOUNT_HINT =
   "Want to add a different TikTok account? On TikTok's page choose 'Use another account', or sign out of TikTok first.";
 
-const dateFormat = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' });
+/** Date and time with the time zone named: the server cannot know the reader's zone, so it is UTC, said so. */
+const DATE_OPTIONS: Intl.DateTimeFormatOptions = {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+  timeZone: 'UTC',
+  timeZoneName: 'short',
+};
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The first language of an `Accept-Language` header that Intl supports, else `en`. Formatters are kept per language
+ * (a few dozen at most: only supported tags are keys).
+ */
+export function dateFormatFor(acceptLanguage: string | undefined): Intl.DateTimeFormat {
+  let locale = 'en';
+  for (const part of (acceptLanguage ?? '').split(',').slice(0, 8)) {
+    const tag = part.split(';')[0]?.trim() ?? '';
+    if (!/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(tag)) continue;
+    try {
+      const supported = Intl.DateTimeFormat.supportedLocalesOf([tag])[0];
+      if (supported) {
+        locale = supported;
+        break;
+      }
+    } catch {
+      // not a valid tag: try the next one
+    }
+  }
+  let format = formats.get(locale);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat(locale, DATE_OPTIONS);
+    if (formats.size < 200) formats.set(locale, format);
+  }
+  return format;
+}
 
 /** Only http(s) images are rendered; anything else falls back to an initial. */
 function safeImageUrl(url: string | null): string | null {
@@ -98,15 +140,23 @@ ${reconnectForm(account, csrfToken, `Reconnect ${handle(account)}`, 'button butt
 </section>`;
 }
 
-function accountItem(account: AccountView, csrfToken: string): SafeHtml {
+function dateMarkup(date: Date, format: Intl.DateTimeFormat): SafeHtml {
+  return html`<time datetime="${date.toISOString()}">${format.format(date)}</time>`;
+}
+
+function accountItem(account: AccountView, csrfToken: string, format: Intl.DateTimeFormat): SafeHtml {
   const name = account.displayName.trim() === '' ? 'TikTok account' : account.displayName;
+  const when =
+    account.status === 'DISCONNECTED'
+      ? html`Disconnected ${account.disconnectedAt ? dateMarkup(account.disconnectedAt, format) : ''}`
+      : html`Connected ${dateMarkup(account.connectedAt, format)}`;
   return html`<li class="account" data-account-id="${account.id}">
 ${avatar(account)}
 <div class="account-main">
 <div class="account-name">${name}${statusBadge(account.status)}</div>
-<div class="account-meta">${account.username ? html`@${account.username} · ` : ''}Connected <time datetime="${account.connectedAt.toISOString()}">${dateFormat.format(account.connectedAt)}</time></div>
+<div class="account-meta">${account.username ? html`@${account.username} · ` : ''}${when}</div>
 </div>
-${account.status === 'REAUTH_REQUIRED' ? reconnectForm(account, csrfToken, 'Reconnect', 'button button-small button-primary') : ''}
+${account.status !== 'ACTIVE' ? reconnectForm(account, csrfToken, 'Reconnect', `button button-small${account.status === 'REAUTH_REQUIRED' ? ' button-primary' : ''}`) : ''}
 ${
   account.status === 'DISCONNECTED'
     ? ''
@@ -126,9 +176,32 @@ function bannerMarkup(banner: Banner): SafeHtml {
 </div>`;
 }
 
-/** The hosted connect page: the user's TikTok accounts, add another, disconnect, done. */
+/** One group of accounts under its heading; nothing at all when the group is empty (but the active one). */
+function accountGroup(
+  id: string,
+  title: string,
+  accounts: AccountView[],
+  options: ConnectPageOptions,
+  format: Intl.DateTimeFormat,
+  note?: string,
+): SafeHtml {
+  return html`<section aria-labelledby="${id}">
+<h2 id="${id}">${title}</h2>
+${note ? html`<p class="group-note">${note}</p>` : ''}
+<ul class="accounts">${accounts.map((a) => accountItem(a, options.csrfToken, format))}</ul>
+</section>`;
+}
+
+/**
+ * The hosted connect page: the user's TikTok accounts in three groups (connected, needing reconnection,
+ * disconnected: these can be reconnected and are never called connected), add another, disconnect, done.
+ */
 export function renderConnectPage(options: ConnectPageOptions): string {
   const visible = options.accounts;
+  const format = dateFormatFor(options.locale);
+  const active = visible.filter((a) => a.status === 'ACTIVE');
+  const reauth = visible.filter((a) => a.status === 'REAUTH_REQUIRED');
+  const disconnected = visible.filter((a) => a.status === 'DISCONNECTED');
   const connected = visible.filter((a) => a.status !== 'DISCONNECTED');
   const primaryLabel = connected.length === 0 ? 'Connect a TikTok account' : 'Add another account';
   let appHost = 'the app';
@@ -143,14 +216,38 @@ export function renderConnectPage(options: ConnectPageOptions): string {
 <h1>Your TikTok accounts</h1>
 <p class="lead">Connect the TikTok accounts you want to use with ${appHost}. You can connect several.</p>
 ${target ? reconnectCard(target, options.csrfToken) : ''}
-<section aria-labelledby="accounts-title">
-<h2 id="accounts-title">Connected accounts</h2>
 ${
-  visible.length === 0
-    ? html`<p class="empty">No TikTok account is connected yet.</p>`
-    : html`<ul class="accounts">${visible.map((a) => accountItem(a, options.csrfToken))}</ul>`
+  active.length === 0
+    ? html`<section aria-labelledby="accounts-title">
+<h2 id="accounts-title">Connected accounts</h2>
+<p class="empty">${connected.length === 0 ? 'No TikTok account is connected yet.' : 'No account is working right now.'}</p>
+</section>`
+    : accountGroup('accounts-title', 'Connected accounts', active, options, format)
 }
-</section>
+${
+  reauth.length > 0
+    ? accountGroup(
+        'reauth-title',
+        'Need reconnecting',
+        reauth,
+        options,
+        format,
+        'TikTok no longer accepts these connections: reconnect them to keep using them.',
+      )
+    : ''
+}
+${
+  disconnected.length > 0
+    ? accountGroup(
+        'disconnected-title',
+        'Disconnected',
+        disconnected,
+        options,
+        format,
+        'The app can no longer use these accounts. Reconnect one to use it again.',
+      )
+    : ''
+}
 <div class="actions">
 <form class="inline" method="get" action="/connect/tiktok">
 <button type="submit" class="button button-primary">${primaryLabel}</button>
@@ -158,7 +255,12 @@ ${
 <a class="button" href="/connect/done?csrf=${encodeURIComponent(options.csrfToken)}">Done</a>
 </div>
 <p class="hint">${ANOTHER_ACCOUNT_HINT}</p>`;
-  return layout({ title: 'Your TikTok accounts', body, ...(options.waiting ? { refreshSeconds: 2 } : {}) });
+  return layout({
+    title: 'Your TikTok accounts',
+    body,
+    popup: options.popup,
+    ...(options.waiting ? { refreshSeconds: 2 } : {}),
+  });
 }
 
 export interface ConfirmDisconnectOptions {

@@ -75,9 +75,17 @@ form.inline { margin: 0; }
 .button-danger { color: var(--err-text); }
 .button-small { padding: .4rem .8rem; min-height: 36px; font-size: .9rem; }
 .hint { color: var(--muted); font-size: .9rem; margin: .75rem 0 0; }
+.group-note { color: var(--muted); font-size: .9rem; margin: -.4rem 0 .75rem; }
 .site-footer { color: var(--muted); font-size: .8rem; padding-bottom: 1.5rem; }
 .code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .8rem; color: var(--muted); }
-@media (max-width: 30rem) { .account { flex-wrap: wrap; } }
+@media (max-width: 30rem) {
+  .site-header, main, .site-footer { padding-left: 1rem; padding-right: 1rem; }
+  .account { flex-wrap: wrap; }
+  /* Name and details take the row beside the avatar; the buttons share the row below. */
+  .account-main { flex-basis: calc(100% - 48px - .9rem); }
+  .account .inline { flex: 1 1 0; }
+  .account .inline .button { width: 100%; }
+}
 @media (prefers-reduced-motion: no-preference) { .button { transition: opacity .15s, border-color .15s; } }
 `.trim();
 

@@ -2,8 +2,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RouteOptions } from '../../context.js';
 import { GatewayError } from '../../errors.js';
-import { redirectResponse } from '../../plugins/openapi.js';
+import { htmlResponse, redirectResponse } from '../../plugins/openapi.js';
+import { isPopupRequest } from '../../plugins/popup-mode.js';
 import { loadBrowserSession } from '../../services/browser-session.js';
+import { html } from '../../views/html.js';
+import { layout } from '../../views/layout.js';
+import { popupMessage } from './page.js';
 
 /**
  * `returnTo` with `connect_session_id=<id>` added to its query: the existing query is kept as it is (appended to,
@@ -32,9 +36,12 @@ export const connectDoneRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
       schema: {
         summary: 'Done: back to the app',
         description:
-          'The connect page\'s "Done" link (CSRF-checked): records `finishedAt` and redirects to `returnTo` with `connect_session_id=<id>` added to its query.',
+          'The connect page\'s "Done" link (CSRF-checked): records `finishedAt` and redirects to `returnTo` with `connect_session_id=<id>` added to its query. In popup mode it answers a page that posts `tiktok-connect:done` with the results to the opener and closes the popup.',
         querystring,
-        response: { 303: redirectResponse('Back to `returnTo?…&connect_session_id=<id>`') },
+        response: {
+          200: htmlResponse('Popup mode: "All set", which reports to the opener and closes itself'),
+          303: redirectResponse('Back to `returnTo?…&connect_session_id=<id>`'),
+        },
       },
       config: { page: true, rateLimit: { max: 120, timeWindow: 60_000 } },
     },
@@ -45,7 +52,14 @@ export const connectDoneRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
         throw new GatewayError('GW_CSRF_INVALID', undefined, { links: { backToConnect: true } });
       }
       await ctx.sessions.finish(session.ref, ctx.now());
-      return reply.redirect(returnToWithSessionId(session.returnTo, session.ref), 303);
+      const back = returnToWithSessionId(session.returnTo, session.ref);
+      if (!isPopupRequest(ctx, request)) return reply.redirect(back, 303);
+      // Popup mode: the page that opened the popup takes over (or reads the results with its client token).
+      const popup = await popupMessage(ctx, session, 'done');
+      const body = html`<div class="card"><h1>All set</h1>
+<p>You can close this window and go back to ${new URL(session.returnTo).host}.</p>
+<div class="actions"><a class="button button-primary" href="${back}">Back to the app</a></div></div>`;
+      return reply.type('text/html; charset=utf-8').send(layout({ title: 'All set', body, popup }));
     },
   );
 };

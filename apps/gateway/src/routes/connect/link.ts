@@ -9,6 +9,8 @@ import { parseLinkToken } from '../../services/connect-sessions.js';
 
 // Any string: a link that cannot exist is answered 404 below, like one that does not.
 const params = z.object({ sessionId: z.string() });
+// Anything but `popup` is the default full-page mode (an unknown value must not break the link).
+const querystring = z.object({ display: z.enum(['page', 'popup']).optional().catch(undefined) });
 
 /**
  * `GET /connect/:sessionId`: the one-time link. Its first use binds the session to this browser (a sealed cookie)
@@ -22,8 +24,9 @@ export const connectLinkRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
       schema: {
         summary: 'Open a one-time connect link',
         description:
-          'The `url` of a connect session. The first browser to open it is bound to the session (a sealed cookie) and sent to `/connect`; the same browser may open it again, any other gets "already used" (410).',
+          'The `url` of a connect session. The first browser to open it is bound to the session (a sealed cookie) and sent to `/connect`; the same browser may open it again, any other gets "already used" (410). `?display=popup`: the pages run in a popup and report to `window.opener` (see the browser SDK).',
         params,
+        querystring,
         response: { 303: redirectResponse('To `/connect`, with the connect cookie set') },
       },
       config: { page: true, rateLimit: { max: 60, timeWindow: 60_000 } },
@@ -38,6 +41,9 @@ export const connectLinkRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
       const session = await ctx.sessions.loadByLink(link, now);
       if (session === 'expired') throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
       if (session === 'not_found') throw new GatewayError('GW_CONNECT_SESSION_NOT_FOUND');
+      const popup = request.query.display === 'popup' || session.display === 'popup';
+      // Decided here for this response too (the cookie that says so is only being set).
+      request.popupMode = popup;
       const existing = ctx.cookies.openConnect(request.cookies[ctx.cookies.names.connect], now);
       if (typeof existing === 'object' && existing.sr === ref && session.claimedBy === hashToken(existing.bid)) {
         return reply.redirect('/connect', 303);
@@ -49,7 +55,17 @@ export const connectLinkRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
       const ttlSeconds = Math.max(1, Math.floor((session.expiresAt.getTime() - now) / 1000));
       reply.setCookie(
         ctx.cookies.names.connect,
-        ctx.cookies.sealConnect({ sr: ref, bid, uid: session.userId, exp: now + ttlSeconds * 1000 }, ttlSeconds, now),
+        ctx.cookies.sealConnect(
+          {
+            sr: ref,
+            bid,
+            uid: session.userId,
+            exp: now + ttlSeconds * 1000,
+            ...(popup ? { dm: 'popup' as const } : {}),
+          },
+          ttlSeconds,
+          now,
+        ),
         cookieAttributes(ctx, CONNECT_COOKIE_PATH, ttlSeconds),
       );
       return reply.redirect('/connect', 303);

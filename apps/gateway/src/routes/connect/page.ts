@@ -3,9 +3,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { GatewayContext, RouteOptions } from '../../context.js';
 import { htmlResponse } from '../../plugins/openapi.js';
+import { isPopupRequest } from '../../plugins/popup-mode.js';
 import { loadBrowserSession } from '../../services/browser-session.js';
-import type { ConnectResult } from '../../services/connect-sessions.js';
+import type { ConnectResult, ConnectSession } from '../../services/connect-sessions.js';
 import { accountLabel, type Banner, renderConnectPage } from '../../views/connect-page.js';
+import type { PopupMessage } from '../../views/layout.js';
 
 /** The account a "Reconnect" set out to re-authorize, as the page names it. */
 interface ReconnectTarget {
@@ -88,6 +90,36 @@ function bannerOf(
   return result.kind === 'done' && target !== undefined ? reconnectBanner(result, target) : bannerFor(result);
 }
 
+/**
+ * What a popup-mode page posts to the upstream app's page: every result of the session so far (account ids, open
+ * ids, names, outcomes; never a token), as `tiktok-connect:account` after a connection, `tiktok-connect:cancelled`
+ * after a cancel on TikTok, else `tiktok-connect:ready`. Posted to the origin of `returnTo` only.
+ */
+export async function popupMessage(
+  ctx: GatewayContext,
+  session: ConnectSession,
+  type: 'ready' | 'account' | 'cancelled' | 'done',
+): Promise<PopupMessage> {
+  const record = await ctx.sessions.readRecord(session.ref, ctx.now());
+  const results = (record?.results ?? []).map((r) => ({
+    accountId: r.accountId,
+    openId: r.openId,
+    displayName: r.displayName,
+    outcome: r.outcome,
+  }));
+  return {
+    targetOrigin: new URL(session.returnTo).origin,
+    message: { type: `tiktok-connect:${type}`, sessionId: session.ref, results },
+    ...(type === 'done' ? { close: true } : {}),
+  };
+}
+
+function popupMessageType(result: ConnectResult | null): 'ready' | 'account' | 'cancelled' {
+  if (result?.kind === 'done') return 'account';
+  if (result?.kind === 'denied') return 'cancelled';
+  return 'ready';
+}
+
 // A result id that is not one string (`?result=a&result=b`) is ignored like an unknown one: the page still shows.
 const querystring = z.object({ result: z.string().optional().catch(undefined) });
 
@@ -111,6 +143,9 @@ export const connectPageRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
       const { result, reconnecting, waiting } = await resolveResult(ctx, session.ref, request.query.result);
       const accounts = await ctx.accounts.listUserAccounts(session.userId, { includeDisconnected: true });
       const banner = bannerOf(result, reconnecting, accounts);
+      const popup = isPopupRequest(ctx, request)
+        ? await popupMessage(ctx, session, popupMessageType(result))
+        : undefined;
       return reply.type('text/html; charset=utf-8').send(
         renderConnectPage({
           accounts,
@@ -119,6 +154,8 @@ export const connectPageRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
           csrfToken: ctx.cookies.csrfToken(cookie),
           returnTo: session.returnTo,
           reconnectAccountId: session.reconnectAccountId,
+          locale: request.headers['accept-language'],
+          popup,
         }),
       );
     },
