@@ -1,3 +1,4 @@
+export { AUDIT_VIEWPORTS, type AxeViolation, auditPage, horizontalOverflow, seriousAxeViolations } from './audit.js';
 export { browserTestsEnabled, CHROMIUM_PATH, launchChromium, screenshotPath } from './browser.js';
 export { sendPartialRequest } from './partial-request.js';
 export {
