@@ -68,6 +68,9 @@ export function logSafeUrl(url: string): string {
 export function gatewayLoggerOptions(config: AppConfig): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
+    // Written synchronously (stdout is synchronous for files, terminals and pipes on Linux): pino's default
+    // asynchronous writer let the last shutdown line overtake the one before it at exit.
+    stream: process.stdout,
     redact: {
       paths: [
         'req.headers.authorization',
