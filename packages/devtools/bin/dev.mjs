@@ -44,9 +44,15 @@ function reachable(url, defaultPort) {
   });
 }
 
+/** The one-off command running now (the migration), so that Ctrl-C during it stops it too. */
+let running = null;
 function run(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: root, env, stdio: 'inherit', shell: true, ...opts });
+    running = child;
+    child.on('exit', () => {
+      running = null;
+    });
     child.on('exit', (code) =>
       code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`)),
     );
@@ -129,6 +135,7 @@ let stopping = false;
 async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
+  running?.kill('SIGTERM');
   const order = [...children].reverse();
   console.log(`\nStopping ${order.map((c) => c.name).join(', then ')} (Ctrl-C again: kill them now)…`);
   for (const { child, closed, prefix } of order) {
@@ -173,7 +180,9 @@ function forceQuit() {
 function restoreTerminal() {
   if (process.stdin.isTTY) process.stdin.setRawMode(false);
 }
-if (process.stdin.isTTY) {
+/** From when the install (synchronous, Ctrl-C works normally during it) is done. */
+function readCtrlC() {
+  if (!process.stdin.isTTY) return;
   process.stdin.setRawMode(true);
   process.stdin.on('data', (key) => {
     // Ctrl-C, or Ctrl-\ (which would have been SIGQUIT)
@@ -187,6 +196,7 @@ process.on('SIGINT', () => (stopping ? forceQuit() : stop(0)));
 process.on('SIGTERM', () => stop(0));
 
 const pnpm = bootstrap();
+readCtrlC();
 {
   // Installed by now. Only what passes through this script is pretty-printed: the apps still write JSON lines.
   const { prettyFactory } = await import('pino-pretty');

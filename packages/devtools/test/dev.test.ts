@@ -2,6 +2,7 @@ import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:c
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
 import { freePort } from '@ttc/testing';
 import { Redis } from 'ioredis';
@@ -18,7 +19,7 @@ const hasScript = (() => {
 })();
 
 /** The output as a person reads it: without colours and carriage returns. */
-const plain = (text: string) => text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '');
+const plain = (text: string) => stripVTControlCharacters(text).replace(/\r/g, '');
 
 // `pnpm dev` as a developer runs it: in a terminal (util-linux `script` gives it one), stopped with Ctrl-C typed on
 // that terminal. Real apps, a real database (a migrated copy of its own), Redis under a prefix of its own.
