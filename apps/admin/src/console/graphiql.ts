@@ -13,14 +13,15 @@ import { escapeHtml } from './pages.js';
 const require = createRequire(import.meta.url);
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
 
-const ASSETS: Record<string, { type: string; path: string }> = {
+/** Resolved when GraphiQL is enabled (development), so that other environments never look for these packages. */
+const assetFiles = (): Record<string, { type: string; path: string }> => ({
   'react.js': { type: 'text/javascript', path: join(packageDir('react'), 'umd/react.production.min.js') },
   'react-dom.js': { type: 'text/javascript', path: join(packageDir('react-dom'), 'umd/react-dom.production.min.js') },
   'graphiql.js': { type: 'text/javascript', path: join(packageDir('graphiql'), 'graphiql.min.js') },
   'graphiql.css': { type: 'text/css', path: join(packageDir('graphiql'), 'graphiql.min.css') },
   'page.css': { type: 'text/css', path: fileURLToPath(new URL('./assets/graphiql-page.css', import.meta.url)) },
   'start.js': { type: 'text/javascript', path: fileURLToPath(new URL('./assets/graphiql-start.js', import.meta.url)) },
-};
+});
 
 /** The page's policy: its own scripts only; GraphiQL sets inline styles and embeds its fonts as data: URLs. */
 export const GRAPHIQL_CSP = [
@@ -66,19 +67,22 @@ ${csrf ? `<meta name="csrf-token" content="${escapeHtml(csrf)}">` : ''}
  */
 export async function graphiqlRoutes(app: FastifyInstance, options: { auth: AdminAuthenticator }): Promise<void> {
   // Checked once: a missing package fails at start-up, not at the first visit.
-  for (const asset of Object.values(ASSETS))
+  const assets = assetFiles();
+  for (const asset of Object.values(assets))
     if (!existsSync(asset.path)) throw new Error(`GraphiQL asset missing: ${asset.path}`);
 
   app.get('/graphiql', async (request, reply) => {
-    const principal = await options.auth.authenticate(request);
+    // The session only adds its CSRF token to the page: without it (signed out, or Redis down for the sign-out
+    // check) the page still loads, and its queries get the API's own answer.
+    const principal = await options.auth.authenticate(request).catch(() => null);
     const csrf = principal !== null && principal !== 'bad-bearer' ? principal.csrf : undefined;
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page(csrf));
   });
 
   app.get<{ Params: { name: string } }>('/graphiql/assets/:name', async (request, reply) => {
     const { name } = request.params;
-    if (!Object.hasOwn(ASSETS, name)) return reply.code(404).send(errorBody('NOT_FOUND', 'No such asset'));
-    const asset = ASSETS[name]!;
+    if (!Object.hasOwn(assets, name)) return reply.code(404).send(errorBody('NOT_FOUND', 'No such asset'));
+    const asset = assets[name]!;
     return reply
       .type(`${asset.type}; charset=utf-8`)
       .header('cache-control', 'no-cache')
