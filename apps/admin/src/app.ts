@@ -11,6 +11,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyServerOptions,
 } from 'fastify';
+import { GRAPHIQL_CSP, graphiqlRoutes } from './console/graphiql.js';
 import { consolePlugin } from './console/routes.js';
 import { errorBody } from './errors.js';
 import type { QueryLimits } from './graphql/limits.js';
@@ -83,16 +84,6 @@ const QUEUES_CSP = [
   "frame-ancestors 'none'",
   "base-uri 'self'",
   "object-src 'none'",
-].join('; ');
-
-// GraphiQL (development only) is loaded from a CDN with inline bootstrapping.
-const GRAPHIQL_CSP = [
-  "default-src 'self'",
-  "script-src 'self' 'unsafe-inline' https://unpkg.com",
-  "style-src 'self' 'unsafe-inline' https://unpkg.com",
-  "img-src 'self' data: https:",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
 ].join('; ');
 
 function cspFor(url: string): string {
@@ -200,9 +191,9 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
       webhooks,
       webhookLog: new WebhookDeliveriesRepository(deps.prisma),
     },
-    graphiql: deps.graphiql ?? deps.config.env === 'development',
     ...(deps.limits ? { limits: deps.limits } : {}),
   });
+  if (deps.graphiql ?? deps.config.env === 'development') await app.register(graphiqlRoutes, { auth });
   await app.register(queueDashboardPlugin, { queues: deps.queues, auth });
   await app.register(consolePlugin, {
     auth,

@@ -28,7 +28,8 @@ const app = await buildAdmin({
   redis,
   queues,
   keyring,
-  logger: { level: config.logLevel },
+  // Synchronous writes (as the gateway's): pino's default asynchronous writer reordered the last lines at exit.
+  logger: { level: config.logLevel, stream: process.stdout },
 });
 app.log.info(describeConfig(config), 'admin configuration');
 await app.listen({ host: config.host, port: config.ports.admin });

@@ -32,7 +32,7 @@ export async function startTestAdmin(
     trustProxy?: boolean;
     /** `COOKIE_SECRET` as a list (rotation); default the one `COOKIE_SECRET` above. */
     cookieSecrets?: string[];
-  } & Pick<Partial<AdminDeps>, 'limits' | 'loginAttemptsPerMinute'> = {},
+  } & Pick<Partial<AdminDeps>, 'limits' | 'loginAttemptsPerMinute' | 'graphiql'> = {},
 ): Promise<TestAdmin> {
   const db = options.db ?? (await createTestDatabase());
   const redisUrl = options.redisUrl ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -60,6 +60,7 @@ export async function startTestAdmin(
     logger: process.env.TEST_ADMIN_LOG ? { level: process.env.TEST_ADMIN_LOG } : false,
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.loginAttemptsPerMinute ? { loginAttemptsPerMinute: options.loginAttemptsPerMinute } : {}),
+    ...(options.graphiql !== undefined ? { graphiql: options.graphiql } : {}),
   });
   return {
     app,

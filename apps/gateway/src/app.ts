@@ -74,6 +74,10 @@ export function logSafeUrl(url: string): string {
 export function gatewayLoggerOptions(config: AppConfig): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
+    // In development, written synchronously (stdout is synchronous for files, terminals and pipes on Linux): pino's
+    // default asynchronous writer let the last shutdown line overtake the one before it at exit, in `pnpm dev`'s view.
+    // Elsewhere the asynchronous writer stays: a slow log reader must not block request handling.
+    ...(config.env === 'development' ? { stream: process.stdout } : {}),
     redact: {
       paths: [
         'req.headers.authorization',

@@ -11,7 +11,8 @@ import { registerOAuthRoutes } from './routes/oauth.js';
 import { registerUserInfoRoutes } from './routes/user-info.js';
 import { newLogId, SandboxState } from './state.js';
 import type { SandboxOptions } from './types.js';
-import { noticePage } from './views/pages.js';
+import { allProfiles } from './users.js';
+import { homePage, noticePage } from './views/pages.js';
 
 function checkOptions(options: SandboxOptions): void {
   const problems: string[] = [];
@@ -22,6 +23,7 @@ function checkOptions(options: SandboxOptions): void {
     if (value !== undefined && (!Number.isInteger(value) || value < 0)) problems.push(key);
   }
   if (options.clientKey === '') problems.push('clientKey');
+  if (options.appName !== undefined && options.appName.trim() === '') problems.push('appName');
   if (options.clientSecret === '') problems.push('clientSecret');
   if (options.redirectUris?.some((uri) => !isAcceptableRedirectUri(uri, []))) problems.push('redirectUris');
   const timeout = options.requestTimeoutMs;
@@ -83,6 +85,23 @@ export async function createSandbox(
     }),
   );
 
+  // What a developer who opens the sandbox's address (the dev banner prints it) needs to know.
+  app.get('/', async (req, reply) =>
+    reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header(
+        'content-security-policy',
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+      )
+      .send(
+        homePage({
+          baseUrl: ctx.baseUrl(req),
+          clientKey: state.clientKey,
+          appName: state.appName,
+          users: allProfiles(),
+        }),
+      ),
+  );
   registerAuthorizeRoutes(app, ctx);
   registerOAuthRoutes(app, ctx);
   registerUserInfoRoutes(app, ctx);

@@ -16,6 +16,7 @@ const sandbox = await startSandbox({
   host: config.host,
   clientKey: config.clientKey,
   clientSecret: config.clientSecret,
+  appName: config.appName,
   publicUrl: config.publicUrl,
   requestTimeoutMs: config.requestTimeoutMs,
   logger: true,

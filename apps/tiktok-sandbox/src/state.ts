@@ -10,6 +10,8 @@ import type {
 import { findProfile, SANDBOX_USERS } from './users.js';
 
 export const DEFAULT_CLIENT_KEY = 'sbx_client_key';
+/** The name the login and consent pages give the client app, as TikTok shows an app's registered name. */
+export const DEFAULT_APP_NAME = 'TikTok multi-account connect';
 export const DEFAULT_CLIENT_SECRET = 'sbx_client_secret';
 export const SESSION_COOKIE = 'sbx_tt_session';
 
@@ -86,6 +88,7 @@ export function hexS256(verifier: string): string {
 /** All in-memory state of one sandbox instance: nothing is shared between instances. */
 export class SandboxState {
   readonly clientKey: string;
+  readonly appName: string;
   readonly clientSecret: string;
   readonly redirectUris: readonly string[];
   /** Set by startSandbox once the port is known; otherwise derived per request. */
@@ -104,6 +107,7 @@ export class SandboxState {
 
   constructor(options: SandboxOptions) {
     this.clientKey = options.clientKey ?? DEFAULT_CLIENT_KEY;
+    this.appName = options.appName ?? DEFAULT_APP_NAME;
     this.clientSecret = options.clientSecret ?? DEFAULT_CLIENT_SECRET;
     this.redirectUris = Object.freeze([...(options.redirectUris ?? [])]);
     this.publicUrl = options.publicUrl?.replace(/\/+$/, '');

@@ -19,6 +19,8 @@ export interface SandboxOptions {
   host?: string;
   /** Default 'sbx_client_key'. */
   clientKey?: string;
+  /** The client app's name on the login and consent pages (TikTok shows the registered app name, not the key). */
+  appName?: string;
   /** Default 'sbx_client_secret'. */
   clientSecret?: string;
   /**

@@ -8,6 +8,8 @@ export interface SandboxConfig {
   host: string;
   clientKey: string;
   clientSecret: string;
+  /** The client app's name on the sandbox's login and consent pages (SANDBOX_APP_NAME). */
+  appName: string;
   /** Base URL browsers use to reach the sandbox, when it differs from `http://host:port` (containers, proxies). */
   publicUrl: string | undefined;
   /** REQUEST_TIMEOUT_MS, as the other services read it. */
@@ -20,6 +22,7 @@ const sandboxEnv = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_CLIENT_KEY: z.string().min(1).default(SANDBOX_CLIENT_KEY),
   SANDBOX_CLIENT_SECRET: z.string().min(1).default(SANDBOX_CLIENT_SECRET),
+  SANDBOX_APP_NAME: z.string().trim().min(1).max(100).default('TikTok multi-account connect'),
   SANDBOX_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
 });
@@ -45,6 +48,7 @@ export function loadSandboxConfig(env: Record<string, string | undefined> = proc
     host: e.SANDBOX_HOST ?? e.HOST,
     clientKey: e.SANDBOX_CLIENT_KEY,
     clientSecret: e.SANDBOX_CLIENT_SECRET,
+    appName: e.SANDBOX_APP_NAME,
     publicUrl: e.SANDBOX_PUBLIC_URL,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
   };

@@ -98,7 +98,7 @@ export function consolePage(options: { csrf: string }): string {
   <div class="layout">
     <section aria-label="Accounts">
       <p id="total" class="muted"></p>
-      <table id="accounts">
+      <table id="accounts" class="cards">
         <thead><tr><th>Account</th><th>User</th><th>Status</th><th>Access token expires</th><th>Connected</th></tr></thead>
         <tbody></tbody>
       </table>

@@ -17,6 +17,11 @@ const assets = {
   'common.js': script('common.js'),
   'console.js': script('console.js'),
   'webhooks.js': script('webhooks.js'),
+  'queues-a11y.js': script('queues-a11y.js'),
+  'queues-a11y.css': {
+    type: 'text/css; charset=utf-8',
+    body: readFileSync(new URL('./assets/queues-a11y.css', import.meta.url)),
+  },
   'console.css': {
     type: 'text/css; charset=utf-8',
     body: readFileSync(new URL('./assets/console.css', import.meta.url)),

@@ -17,8 +17,6 @@ export interface GraphqlPluginOptions {
   auth: AdminAuthenticator;
   context: AdminContext;
   limits?: Partial<QueryLimits>;
-  /** Serve GraphiQL at /graphiql (development only). */
-  graphiql: boolean;
 }
 
 /** Gives every error a stable `extensions.code`; anything unexpected becomes INTERNAL_SERVER_ERROR with no detail. */
@@ -106,24 +104,21 @@ export function formatErrors(execution: Execution, ctx: MercuriusContext) {
 }
 
 /**
- * POST /graphql (and GET for queries) behind admin auth, with loaders, query limits and GraphiQL in development.
+ * POST /graphql (and GET for queries) behind admin auth, with loaders and query limits (GraphiQL: console/graphiql.ts).
  * Registered in its own encapsulated context so the auth hook and Mercurius's error handler stay here.
  */
 export async function graphqlPlugin(app: FastifyInstance, options: GraphqlPluginOptions): Promise<void> {
   const limits: QueryLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const guard = requireAdmin(options.auth, { csrf: 'header', onMissing: 'graphql' });
-  app.addHook('onRequest', async (request, reply) => {
-    // GraphiQL's page and assets are public static files; the queries it sends still need a token.
-    if (options.graphiql && request.url.startsWith('/graphiql')) return;
-    return guard.call(app, request, reply, () => {});
-  });
+  app.addHook('onRequest', async (request, reply) => guard.call(app, request, reply, () => {}));
 
   await app.register(mercurius, {
     schema,
     resolvers,
     loaders,
     context: () => ({ ...options.context }),
-    graphiql: options.graphiql,
+    // Mercurius's GraphiQL loads React and GraphiQL from a CDN; console/graphiql.ts serves them from the packages.
+    graphiql: false,
     path: '/graphql',
     allowBatchedQueries: false,
     // Bounds the parser's work before validation sees the document.

@@ -42,6 +42,16 @@ export async function queueDashboardPlugin(
       const guard = request.url.startsWith(`${QUEUE_DASHBOARD_PATH}/api/`) ? api : page;
       return guard.call(scope, request, reply, () => {});
     });
+    // Bull Board's page gets the console's accessibility fixes for its UI (console/assets/queues-a11y.*).
+    scope.addHook('onSend', async (_request, reply, payload) => {
+      const type = reply.getHeader('content-type');
+      if (typeof payload !== 'string' || typeof type !== 'string' || !type.startsWith('text/html')) return payload;
+      return payload.replace(
+        '</head>',
+        '<link rel="stylesheet" href="/console/assets/queues-a11y.css">' +
+          '<script type="module" src="/console/assets/queues-a11y.js"></script></head>',
+      );
+    });
     await scope.register(serverAdapter.registerPlugin(), { prefix: QUEUE_DASHBOARD_PATH });
   });
 }

@@ -144,7 +144,7 @@ export function registerAuthorizeRoutes(app: FastifyInstance, ctx: SandboxContex
       reply,
       status,
       loginPage({
-        clientKey: state.clientKey,
+        appName: state.appName,
         // Pages load avatars from the sandbox's own origin, so relative paths always work.
         users: SANDBOX_USERS,
         current: sessionUser(req),
@@ -157,7 +157,7 @@ export function registerAuthorizeRoutes(app: FastifyInstance, ctx: SandboxContex
       reply,
       200,
       consentPage({
-        clientKey: state.clientKey,
+        appName: state.appName,
         user,
         scopes: params.scopes,
         carry: params.carry,

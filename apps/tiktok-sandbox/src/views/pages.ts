@@ -1,4 +1,5 @@
 import type { SandboxUser } from '../types.js';
+import type { SandboxUserProfile } from '../users.js';
 import { escapeHtml, hiddenInputs, layout } from './html.js';
 
 const SCOPE_DESCRIPTIONS: Record<string, string> = {
@@ -14,7 +15,7 @@ const SCOPE_DESCRIPTIONS: Record<string, string> = {
 export const MANDATORY_SCOPES: ReadonlySet<string> = new Set(['user.info.basic']);
 
 export function loginPage(p: {
-  clientKey: string;
+  appName: string;
   users: readonly SandboxUser[];
   current?: SandboxUser | undefined;
   carry: URLSearchParams;
@@ -37,7 +38,7 @@ ${hiddenInputs(p.carry)}
   return layout(
     'Log in | TikTok',
     `<h1>Log in to TikTok</h1>
-<p class="sub">to continue to <strong>${escapeHtml(p.clientKey)}</strong>. Choose a sandbox account.</p>
+<p class="sub">to continue to <strong>${escapeHtml(p.appName)}</strong>. Choose a sandbox account.</p>
 ${current}
 <form method="post" action="/v2/auth/login/">
 ${hiddenInputs(p.carry)}
@@ -49,7 +50,7 @@ ${buttons}
 }
 
 export function consentPage(p: {
-  clientKey: string;
+  appName: string;
   user: SandboxUser;
   scopes: readonly string[];
   carry: URLSearchParams;
@@ -67,7 +68,7 @@ export function consentPage(p: {
     .join('\n');
   return layout(
     'Authorize | TikTok',
-    `<h1>${escapeHtml(p.clientKey)} would like to access your TikTok account</h1>
+    `<h1>${escapeHtml(p.appName)} would like to access your TikTok account</h1>
 <div class="account">
 <img src="${escapeHtml(p.user.avatarUrl)}" alt="" width="40" height="40">
 <div><div class="name">${escapeHtml(p.user.displayName)}</div><div class="muted">@${escapeHtml(p.user.username)}</div></div>
@@ -108,4 +109,46 @@ ${list}
 
 export function noticePage(title: string, message: string): string {
   return layout(`${title} | TikTok`, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>`);
+}
+
+/** The sandbox's root URL: what it is, how to point a TikTok client at it, and the accounts one can log in as. */
+export function homePage(p: {
+  baseUrl: string;
+  clientKey: string;
+  appName: string;
+  users: readonly SandboxUserProfile[];
+}): string {
+  const base = escapeHtml(p.baseUrl);
+  const users = p.users
+    .map(
+      (u) =>
+        `<li class="user"><img src="${escapeHtml(u.avatarUrl)}" alt="" width="40" height="40">` +
+        `<span><span class="name">${escapeHtml(u.displayName)}</span> <span class="muted">@${escapeHtml(u.username)}</span>` +
+        `<br><span class="muted">open_id <code>${escapeHtml(u.openId)}</code></span></span></li>`,
+    )
+    .join('\n');
+  return layout(
+    'TikTok sandbox',
+    `<h1>TikTok sandbox</h1>
+<p>A local stand-in for TikTok's login and consent pages and its OAuth and user info API, for development and tests.
+It behaves as TikTok documents, including the problem this project exists for: a browser already logged in to TikTok
+is sent back with the same account, without any page, unless the app asks with <code>disable_auto_auth=1</code>.</p>
+<h2>How to use it</h2>
+<ol>
+<li>Start a connection from the app (with <code>pnpm dev</code>: the gateway's <code>/dev</code> page, then
+<strong>Connect a TikTok account</strong>). You land on this sandbox's login page.</li>
+<li>Log in as any user below, then authorize <strong>${escapeHtml(p.appName)}</strong>. To add another account,
+choose <strong>Use another account</strong> on the consent page.</li>
+<li>To point another TikTok client here: <code>TIKTOK_AUTH_URL=${base}/v2/auth/authorize/</code>,
+<code>TIKTOK_API_URL=${base}</code>, client key <code>${escapeHtml(p.clientKey)}</code> (the secret is
+<code>SANDBOX_CLIENT_SECRET</code>).</li>
+<li>Tests steer it through the control API under <code>${base}/__sandbox/</code> (injected failures, the call log,
+the clock); <code>GET /__sandbox/users</code> lists the users as JSON.</li>
+</ol>
+<h2>Users</h2>
+<ul class="users">
+${users}
+</ul>`,
+    { wide: true },
+  );
 }

@@ -38,6 +38,14 @@ export function el(tag, attrs, ...children) {
   return node;
 }
 
+/**
+ * A table cell that carries its column's name: on narrow screens the table becomes one card per row, and the cell a
+ * two-column grid of that label (CSS ::before) and this one wrapper around its content.
+ */
+export function cell(label, ...content) {
+  return el('td', { 'data-label': label }, el('div', {}, ...content));
+}
+
 export function when(iso) {
   if (!iso) return '—';
   const date = new Date(iso);

@@ -1,5 +1,5 @@
 // Admin console, accounts view: search, account detail, disconnect, force refresh.
-import { $, el, graphql, say, when } from './common.js';
+import { $, cell, el, graphql, say, when } from './common.js';
 
 const ACCOUNT_FIELDS = `id userId openId displayName username status scopes accessTokenExpiresAt
   refreshTokenExpiresAt nextRefreshAt lastRefreshedAt refreshFailureCount lastError connectedAt disconnectedAt createdAt`;
@@ -18,17 +18,39 @@ async function loadStats() {
 }
 
 function accountRow(account) {
+  // The account's name is a button: the row opens with Tab and Enter as well as with a click anywhere on it.
+  const open = el(
+    'button',
+    {
+      type: 'button',
+      class: 'open-account link',
+      'aria-controls': 'detail',
+      'aria-label': `Show ${account.displayName}${account.username ? ` (@${account.username})` : ''}`,
+    },
+    account.displayName,
+  );
+  open.addEventListener('click', (event) => {
+    event.stopPropagation();
+    showAccount(account.id, { focus: true });
+  });
   const row = el(
     'tr',
-    { 'data-id': account.id, onclick: () => showAccount(account.id) },
-    el('td', {}, account.displayName, account.username ? el('div', { class: 'muted' }, `@${account.username}`) : null),
-    el('td', {}, account.userId),
-    el('td', {}, el('span', { class: `badge ${account.status}` }, account.status)),
-    el('td', {}, when(account.accessTokenExpiresAt)),
-    el('td', {}, when(account.connectedAt)),
+    { 'data-id': account.id, onclick: () => showAccount(account.id, { focus: true }) },
+    cell('Account', open, account.username ? el('div', { class: 'muted' }, `@${account.username}`) : null),
+    cell('User', account.userId),
+    cell('Status', el('span', { class: `badge ${account.status}` }, account.status)),
+    cell('Access token expires', when(account.accessTokenExpiresAt)),
+    cell('Connected', when(account.connectedAt)),
   );
-  if (account.id === state.selectedId) row.classList.add('selected');
+  if (account.id === state.selectedId) markSelected(row, true);
   return row;
+}
+
+function markSelected(row, selected) {
+  row.classList.toggle('selected', selected);
+  const open = row.querySelector('.open-account');
+  if (selected) open?.setAttribute('aria-current', 'true');
+  else open?.removeAttribute('aria-current');
 }
 
 async function loadAccounts(append) {
@@ -51,10 +73,11 @@ async function loadAccounts(append) {
   $('#total').textContent = `${data.accounts.totalCount} matching account${data.accounts.totalCount === 1 ? '' : 's'}`;
 }
 
-async function showAccount(id) {
+/** Opens an account in the detail panel; with `focus`, the keyboard focus moves to the panel's heading. */
+async function showAccount(id, { focus = false } = {}) {
   state.selectedId = id;
   for (const row of document.querySelectorAll('#accounts tbody tr')) {
-    row.classList.toggle('selected', row.getAttribute('data-id') === id);
+    markSelected(row, row.getAttribute('data-id') === id);
   }
   const data = await graphql(
     `query Account($id: ID!) { account(id: $id) { ${ACCOUNT_FIELDS}
@@ -62,13 +85,14 @@ async function showAccount(id) {
     { id },
   );
   renderDetail(data.account);
+  if (focus) $('#detail-heading')?.focus();
 }
 
 function renderDetail(account) {
   const detail = $('#detail');
   detail.hidden = false;
   if (!account) {
-    detail.replaceChildren(el('p', {}, 'This account no longer exists.'));
+    detail.replaceChildren(el('p', { id: 'detail-heading', tabindex: '-1' }, 'This account no longer exists.'));
     return;
   }
   const fields = [
@@ -107,7 +131,13 @@ function renderDetail(account) {
     runMutation('disconnectAccount', account.id, 'Account disconnected');
   });
   detail.replaceChildren(
-    el('h2', {}, account.displayName, account.username ? ` (@${account.username})` : ''),
+    // Focusable from script only (tabindex -1): where the focus goes when an account is opened or acted on.
+    el(
+      'h2',
+      { id: 'detail-heading', tabindex: '-1' },
+      account.displayName,
+      account.username ? ` (@${account.username})` : '',
+    ),
     el('dl', {}, ...fields.flatMap(([label, value]) => [el('dt', {}, label), el('dd', {}, value)])),
     el('div', { class: 'actions' }, refresh, disconnect),
     el('h2', {}, 'Events'),
@@ -137,7 +167,10 @@ async function runMutation(name, id, done) {
   } catch (error) {
     say(`${error.message}${error.code ? ` (${error.code})` : ''}`, true);
   }
-  await Promise.all([showAccount(id), loadAccounts(false), loadStats()]).catch((error) => say(error.message, true));
+  // The buttons were disabled (which drops the focus) and are rebuilt: the focus goes back to the panel's heading.
+  await Promise.all([showAccount(id, { focus: true }), loadAccounts(false), loadStats()]).catch((error) =>
+    say(error.message, true),
+  );
 }
 
 $('#search-form').addEventListener('submit', (event) => {

@@ -1,5 +1,5 @@
 // Admin console, webhooks view: the delivery log (filtered by status, paged by cursor) and "Redeliver" per row.
-import { $, el, graphql, say, when } from './common.js';
+import { $, cell, el, graphql, say, when } from './common.js';
 
 const DELIVERY_FIELDS = `id eventId type endpoint status attempts lastStatus lastLatencyMs lastError nextAttemptAt
   deliveredAt createdAt`;
@@ -34,8 +34,6 @@ function lastAnswer(delivery) {
 }
 
 function dataCells(delivery) {
-  // One wrapper per cell: on narrow screens a cell is a two-column grid of its label (::before) and this.
-  const cell = (label, ...content) => el('td', { 'data-label': label }, el('div', {}, ...content));
   return [
     cell('Event', el('b', {}, delivery.type), el('div', { class: 'muted small' }, delivery.eventId)),
     cell('Endpoint', el('span', { class: 'endpoint' }, endpointLabel(delivery.endpoint))),
