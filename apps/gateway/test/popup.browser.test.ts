@@ -6,13 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildDemoApp } from '@ttc/demo-upstream';
-import {
-  browserTestsEnabled,
-  freePort,
-  launchChromium,
-  screenshotsAtBothSizes,
-  seriousA11yViolations,
-} from '@ttc/testing';
+import { auditPage, browserTestsEnabled, freePort, launchChromium } from '@ttc/testing';
 import { signatureHeader } from '@ttc/webhooks';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -23,8 +17,11 @@ const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
 /** Axe finds nothing serious or critical, and the page does not scroll sideways at 1280 px or 390 px. */
 async function checkPage(page: Page, name: string): Promise<void> {
-  expect(await seriousA11yViolations(page), `${name}: axe`).toEqual([]);
-  expect(await screenshotsAtBothSizes(page, name), `${name}: horizontal scroll`).toEqual([]);
+  const before = page.viewportSize();
+  const { violations, overflow } = await auditPage(page, name);
+  if (before) await page.setViewportSize(before);
+  expect(violations, `${name}: axe`).toEqual([]);
+  expect(overflow, `${name}: horizontal scroll`).toEqual({ 390: 0, 1280: 0 });
 }
 
 describe.skipIf(!browserTestsEnabled)('popup mode with the browser SDK, from the demo upstream app', () => {

@@ -1,4 +1,3 @@
-export { type AxeViolation, screenshotsAtBothSizes, seriousA11yViolations, VIEWPORTS } from './a11y.js';
 export { AUDIT_VIEWPORTS, type AxeViolation, auditPage, horizontalOverflow, seriousAxeViolations } from './audit.js';
 export { browserTestsEnabled, CHROMIUM_PATH, launchChromium, screenshotPath } from './browser.js';
 export {
