@@ -40,9 +40,21 @@ interface GatewayPackage {
   description?: string;
 }
 
-/** The gateway's package.json (from src/ in development, dist/ once built: both one level down). */
+/**
+ * The gateway's package.json: the nearest one above this module that is the gateway's. From the sources it is two
+ * levels up (`src/plugins/`); from the compiled bundle (`dist/server.js`) one level up, so it is looked for rather
+ * than assumed (a fixed path broke the compiled gateway's start).
+ */
 function gatewayPackage(): GatewayPackage {
-  return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as GatewayPackage;
+  for (const up of ['../package.json', '../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as GatewayPackage;
+      if (pkg.name === '@ttc/gateway') return pkg;
+    } catch {
+      // not there: one more level up
+    }
+  }
+  throw new Error('The gateway package.json was not found above the openapi module.');
 }
 
 const zodTransform = createJsonSchemaTransform({ skipList: [] });
