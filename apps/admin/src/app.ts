@@ -13,7 +13,7 @@ import Fastify, {
 } from 'fastify';
 import type { Redis } from 'ioredis';
 import { consolePlugin } from './console/routes.js';
-import { errorBody } from './errors.js';
+import { errorBody, isDependencyUnavailable, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from './errors.js';
 import type { QueryLimits } from './graphql/limits.js';
 import { graphqlPlugin } from './graphql/plugin.js';
 import { AccountsRepository } from './graphql/repository.js';
@@ -178,6 +178,14 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
 
   // Only catalogue codes go out: Fastify's own (FST_ERR_…) are answered as what they are to a client.
   app.setErrorHandler((error: Partial<FastifyError> & Error, request, reply) => {
+    if (isDependencyUnavailable(error)) {
+      request.log.warn({ err: { name: error.name, message: error.message } }, 'dependency unavailable');
+      return reply
+        .code(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .header('cache-control', 'no-store')
+        .send(errorBody('SERVICE_UNAVAILABLE', SERVICE_UNAVAILABLE_MESSAGE));
+    }
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');

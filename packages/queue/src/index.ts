@@ -12,7 +12,7 @@ export {
   recordConnectSessionField,
   userConnectSessionsIndexKey,
 } from './connect-results.js';
-export { createRedisConnection, type RedisRole } from './connection.js';
+export { createRedisConnection, REDIS_COMMAND_TIMEOUT_MS, type RedisRole, redisOptionsFor } from './connection.js';
 export { type JobPresence, jobPresence } from './job-states.js';
 export {
   ALL_QUEUE_NAMES,
@@ -44,3 +44,4 @@ export {
   defaultJobOptions,
   type Queues,
 } from './queues.js';
+export { isRedisUnavailable, RedisTimeoutError, withRedisDeadline } from './unavailable.js';

@@ -9,3 +9,4 @@ export {
   waitForHttp,
 } from './processes.js';
 export { resolveServiceUrls, type ServiceUrls } from './services.js';
+export { type PrivateServer, startPrivatePostgres, startPrivateRedis } from './private-services.js';

@@ -22,6 +22,11 @@ export const connectCookiePayload = z.object({
   uid: z.string().min(1).max(255),
   /** Expiry (ms since the epoch), also sealed in the envelope; kept here so a memoised cookie can be re-checked. */
   exp: z.number().int().positive(),
+  /**
+   * The session's `returnTo`, so that the page can still link back to the app when the session itself is gone
+   * (Redis lost it mid-connect). Optional: cookies issued before it was added stay valid.
+   */
+  rt: z.string().max(2048).optional(),
 });
 export type ConnectCookie = z.infer<typeof connectCookiePayload>;
 

@@ -49,7 +49,11 @@ export const connectLinkRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
       const ttlSeconds = Math.max(1, Math.floor((session.expiresAt.getTime() - now) / 1000));
       reply.setCookie(
         ctx.cookies.names.connect,
-        ctx.cookies.sealConnect({ sr: ref, bid, uid: session.userId, exp: now + ttlSeconds * 1000 }, ttlSeconds, now),
+        ctx.cookies.sealConnect(
+          { sr: ref, bid, uid: session.userId, exp: now + ttlSeconds * 1000, rt: session.returnTo },
+          ttlSeconds,
+          now,
+        ),
         cookieAttributes(ctx, CONNECT_COOKIE_PATH, ttlSeconds),
       );
       return reply.redirect('/connect', 303);
