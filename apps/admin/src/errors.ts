@@ -74,7 +74,8 @@ export const statusForCode: Partial<Record<AdminErrorCode, number>> = {
 /** Seconds a client is told to wait (`Retry-After`) when the admin answers SERVICE_UNAVAILABLE or QUEUE_UNAVAILABLE. */
 export const RETRY_AFTER_SECONDS = 5;
 
-export const SERVICE_UNAVAILABLE_MESSAGE = 'The admin service is temporarily unavailable (database or Redis); retry shortly';
+export const SERVICE_UNAVAILABLE_MESSAGE =
+  'The admin service is temporarily unavailable (database or Redis); retry shortly';
 
 /**
  * Whether `error` says Postgres or Redis is unavailable: the one place the admin decides it, for GraphQL and for the

@@ -9,7 +9,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const { code, meta } = e as { code?: unknown; meta?: { driverAdapterError?: { cause?: AdapterCause } } };
     if (typeof code === 'string' && (PRISMA_UNAVAILABLE_CODES.has(code) || isUnavailableSqlState(code))) return true;
     const cause = meta?.driverAdapterError?.cause ?? (e as { cause?: AdapterCause }).cause;
-    if (cause && typeof cause === 'object' && !(cause instanceof Error) && isUnavailableAdapterCause(cause)) return true;
+    if (cause && typeof cause === 'object' && !(cause instanceof Error) && isUnavailableAdapterCause(cause))
+      return true;
     if (PG_UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(e.message))) return true;
   }
   return false;

@@ -26,7 +26,9 @@ export async function enqueueAccountConnected(
 ): Promise<Job<AccountConnectedPayload>> {
   const data = accountConnectedPayload.parse(payload);
   return withRedisDeadline(
-    queues.accountConnected.add(QueueNames.accountConnected, data, { jobId: jobIds.accountConnected(data.connectionId) }),
+    queues.accountConnected.add(QueueNames.accountConnected, data, {
+      jobId: jobIds.accountConnected(data.connectionId),
+    }),
     ENQUEUE_DEADLINE_MS,
     'enqueue account.connected',
   );
@@ -40,7 +42,9 @@ export async function enqueueAccountRevoke(
 ): Promise<Job<AccountRevokePayload>> {
   const data = accountRevokePayload.parse(payload);
   return withRedisDeadline(
-    queues.accountRevoke.add(QueueNames.accountRevoke, data, { jobId: jobIds.accountRevoke(data.accountId, tokenVersion) }),
+    queues.accountRevoke.add(QueueNames.accountRevoke, data, {
+      jobId: jobIds.accountRevoke(data.accountId, tokenVersion),
+    }),
     ENQUEUE_DEADLINE_MS,
     'enqueue account.revoke',
   );

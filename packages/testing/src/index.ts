@@ -1,5 +1,6 @@
 export { browserTestsEnabled, CHROMIUM_PATH, launchChromium, screenshotPath } from './browser.js';
 export { sendPartialRequest } from './partial-request.js';
+export { type PrivateServer, startPrivatePostgres, startPrivateRedis } from './private-services.js';
 export {
   freePort,
   type ServiceExit,
@@ -9,4 +10,3 @@ export {
   waitForHttp,
 } from './processes.js';
 export { resolveServiceUrls, type ServiceUrls } from './services.js';
-export { type PrivateServer, startPrivatePostgres, startPrivateRedis } from './private-services.js';

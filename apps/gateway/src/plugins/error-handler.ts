@@ -93,7 +93,10 @@ export const errorHandling = fastifyPlugin(async (app: FastifyInstance) => {
   app.setErrorHandler((error, request, reply) => {
     const mapped = toGatewayError(error, wantsPage(request));
     if (mapped.code === 'GW_UNAVAILABLE') {
-      request.log.warn({ err: { name: (error as Error).name, message: (error as Error).message } }, 'dependency unavailable');
+      request.log.warn(
+        { err: { name: (error as Error).name, message: (error as Error).message } },
+        'dependency unavailable',
+      );
     } else if (mapped.statusCode >= 500) {
       request.log.error({ err: error, code: mapped.code }, 'request failed');
     } else {
