@@ -96,6 +96,11 @@ const GRAPHIQL_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+const UNAVAILABLE_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Temporarily unavailable</title>
+<link rel="stylesheet" href="/console/assets/console.css"></head><body><main class="card">
+<h1>Temporarily unavailable</h1><p>The admin console cannot reach its database or Redis right now. Nothing was changed.
+Try again in a moment.</p><p><a href="/console">Try again</a></p><p class="code">SERVICE_UNAVAILABLE</p></main></body></html>`;
+
 function cspFor(url: string): string {
   if (url.startsWith(QUEUE_DASHBOARD_PATH)) return QUEUES_CSP;
   if (url.startsWith('/graphiql')) return GRAPHIQL_CSP;
@@ -180,11 +185,12 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error: Partial<FastifyError> & Error, request, reply) => {
     if (isDependencyUnavailable(error)) {
       request.log.warn({ err: { name: error.name, message: error.message } }, 'dependency unavailable');
-      return reply
-        .code(503)
-        .header('retry-after', String(RETRY_AFTER_SECONDS))
-        .header('cache-control', 'no-store')
-        .send(errorBody('SERVICE_UNAVAILABLE', SERVICE_UNAVAILABLE_MESSAGE));
+      reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).header('cache-control', 'no-store');
+      // The console's pages are opened by people: a page saying so, with the way back, rather than JSON.
+      if (request.method === 'GET' && (request.headers.accept ?? '').includes('text/html')) {
+        return reply.type('text/html; charset=utf-8').send(UNAVAILABLE_PAGE);
+      }
+      return reply.send(errorBody('SERVICE_UNAVAILABLE', SERVICE_UNAVAILABLE_MESSAGE));
     }
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) {
