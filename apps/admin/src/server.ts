@@ -1,5 +1,5 @@
 import { ConfigError, describeConfig, loadConfig } from '@ttc/config';
-import { shutdownOnSignals } from '@ttc/config/shutdown';
+import { CLOSE_CONNECTION_DEADLINE_MS, inFlightBudgetMs, shutdownOnSignals } from '@ttc/config/shutdown';
 import { parseKeyring } from '@ttc/crypto';
 import { createPrismaClient } from '@ttc/db';
 import { closeQueuesAndConnections, createQueues, createRedisConnection } from '@ttc/queue';
@@ -39,13 +39,18 @@ await app.listen({ host: config.host, port: config.ports.admin });
 // HTTP first (stop taking requests, finish the ones in flight), then queues and Redis, then Postgres.
 shutdownOnSignals({
   logger: app.log,
-  timeoutMs: 10_000,
+  timeoutMs: config.shutdownTimeoutMs,
   steps: () => [
-    { title: 'closing the HTTP server', run: () => app.close() },
+    {
+      title: 'closing the HTTP server',
+      deadlineMs: inFlightBudgetMs(config.shutdownTimeoutMs),
+      run: () => app.close(),
+    },
     {
       title: 'closing queues and Redis connections',
+      deadlineMs: CLOSE_CONNECTION_DEADLINE_MS,
       run: () => closeQueuesAndConnections(queues, [redis, queueConnection]),
     },
-    { title: 'closing Postgres', run: () => prisma.$disconnect() },
+    { title: 'closing Postgres', deadlineMs: CLOSE_CONNECTION_DEADLINE_MS, run: () => prisma.$disconnect() },
   ],
 });

@@ -1,5 +1,11 @@
 import { describeConfig, loadConfig, tiktokClientOptions } from '@ttc/config';
-import { runShutdownSteps, type ShutdownStep, shutdownOnSignals } from '@ttc/config/shutdown';
+import {
+  CLOSE_CONNECTION_DEADLINE_MS,
+  inFlightBudgetMs,
+  runShutdownSteps,
+  type ShutdownStep,
+  shutdownOnSignals,
+} from '@ttc/config/shutdown';
 import { parseKeyring } from '@ttc/crypto';
 import { createPrismaClient } from '@ttc/db';
 import { closeQueuesAndConnections, createQueues, createRedisConnection } from '@ttc/queue';
@@ -25,13 +31,18 @@ const app = await buildGateway({
   keyring: parseKeyring(config.tokenEncryptionKeys),
 });
 
-// HTTP first (stop taking requests, finish the ones in flight), then queues and Redis, then Postgres.
+// HTTP first (stop taking requests, finish the ones in flight), then queues and Redis, then Postgres; each step with
+// its deadline, the whole stop within SHUTDOWN_TIMEOUT_MS.
 const closeSteps = (): ShutdownStep[] => [
-  { title: 'closing the HTTP server', run: () => app.close() },
-  { title: 'closing queues and Redis connections', run: () => closeQueuesAndConnections(queues, [producer, redis]) },
-  { title: 'closing Postgres', run: () => prisma.$disconnect() },
+  { title: 'closing the HTTP server', deadlineMs: inFlightBudgetMs(config.shutdownTimeoutMs), run: () => app.close() },
+  {
+    title: 'closing queues and Redis connections',
+    deadlineMs: CLOSE_CONNECTION_DEADLINE_MS,
+    run: () => closeQueuesAndConnections(queues, [producer, redis]),
+  },
+  { title: 'closing Postgres', deadlineMs: CLOSE_CONNECTION_DEADLINE_MS, run: () => prisma.$disconnect() },
 ];
-shutdownOnSignals({ logger: app.log, timeoutMs: 15_000, steps: closeSteps });
+shutdownOnSignals({ logger: app.log, timeoutMs: config.shutdownTimeoutMs, steps: closeSteps });
 
 try {
   await app.listen({ host: config.host, port: config.ports.gateway });

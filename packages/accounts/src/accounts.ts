@@ -72,7 +72,7 @@ export interface Accounts {
   /** A valid access token for an upstream app, refreshed first when it expires soon. */
   getFreshAccessToken(accountId: string, opts?: { minValidityMs?: number }): Promise<FreshAccessToken>;
   /** Revokes a disconnected account's token at TikTok (or records why not). */
-  revoke(payload: AccountRevokePayload): Promise<RevokeOutcome>;
+  revoke(payload: AccountRevokePayload, options?: { signal?: AbortSignal }): Promise<RevokeOutcome>;
   /** Restores every ACTIVE account's refresh job that Redis lost. Null when another worker holds the lock. */
   reconcile(opts?: ReconcileOptions): Promise<ReconcileReport | null>;
   /** Records REFRESH_TOKEN_EXPIRING once per refresh token that expires soon. */
@@ -107,7 +107,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
     exportUser: (userId) => exportUser(ctx, userId),
     refresh: (accountId, opts) => refreshAccount(ctx, accountId, opts),
     getFreshAccessToken: (accountId, opts) => getFreshAccessToken(ctx, accountId, opts),
-    revoke: (payload) => revokeAccountToken(ctx, payload),
+    revoke: (payload, options) => revokeAccountToken(ctx, payload, options),
     reconcile: (opts) => reconcileRefreshJobs(ctx, opts),
     flagExpiringRefreshToken: (accountId) => flagExpiringRefreshToken(ctx, accountId),
     readTokenRow: (accountId) => readTokenRow(ctx, accountId),

@@ -194,6 +194,13 @@ export interface RefreshOptions {
    * because it moves its own job.
    */
   schedule?: boolean;
+  /**
+   * Aborted when the caller stops (the worker's shutdown): the wait for another holder's lock ends, and a TikTok call
+   * that has not started is not started (outcome `busy`, retried soon; nothing was spent). A refresh call already
+   * sent is NOT aborted: TikTok may have rotated the refresh token, and only its answer holds the new one (aborting
+   * would turn a stop into the lost-answer case below); it is bounded by its own timeout instead.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -267,7 +274,7 @@ async function doRefresh(ctx: AccountsContext, accountId: string, opts: RefreshO
     lock = await tryLock(ctx.redis, lockKey, s.lockTtlMs);
     if (lock) break;
     // Someone else is refreshing this account: wait for their result rather than spend the refresh token twice.
-    if (Date.now() >= deadline) {
+    if (Date.now() >= deadline || opts.signal?.aborted) {
       const retryAt = new Date(ctx.now() + s.retryBaseMs);
       return { outcome: 'busy', account: row, retryAt };
     }
@@ -325,6 +332,7 @@ async function refreshUnderLock(ctx: AccountsContext, row: TokenRow, opts: Refre
     return recordFailure(ctx, row, error, opts);
   }
 
+  if (opts.signal?.aborted) return { outcome: 'busy', account: row, retryAt: new Date(ctx.now() + s.retryBaseMs) };
   let tokens: TokenSet;
   try {
     tokens = await ctx.tiktok.refresh(refreshToken, {

@@ -30,9 +30,15 @@ export function createPrismaClient(databaseUrl: string, options: CreatePrismaCli
     idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
     // node-postgres sends a JS Date as a time without zone, which Postgres reads in the session's time zone: on a
     // server not set to UTC every Date parameter would land hours off. Sessions are pinned to UTC.
-    options: options.statementTimeoutMs
-      ? `-c TimeZone=UTC -c statement_timeout=${Math.floor(options.statementTimeoutMs)}`
-      : '-c TimeZone=UTC',
+    //
+    // client_connection_check_interval (PostgreSQL 14+): a statement whose client went away (a process that exited
+    // at the end of its stop while the statement waited on a row lock) is cancelled within 2 s instead of running on
+    // and committing for nobody once the lock is released.
+    options: [
+      '-c TimeZone=UTC',
+      '-c client_connection_check_interval=2000',
+      ...(options.statementTimeoutMs ? [`-c statement_timeout=${Math.floor(options.statementTimeoutMs)}`] : []),
+    ].join(' '),
   });
   return new PrismaClient({ adapter, log: options.log ?? [] });
 }
