@@ -62,7 +62,8 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
   const closeTimeoutMs = deps.closeTimeoutMs ?? 20_000;
 
   const instrument =
-    (queue: string, processor: Processor) => async (job: Job, token?: string, signal?: AbortSignal) => {
+    (queue: string, processor: Processor): Processor =>
+    async (job, token, signal) => {
       const key = `${queue}/${job.id}`;
       inFlight.set(key, { job, token });
       const log = deps.logger.child({ queue, jobId: job.id, attempt: job.attemptsMade + 1 });
