@@ -1,5 +1,5 @@
 import type { Accounts } from '@ttc/accounts';
-import { ALL_QUEUE_NAMES, type QueueName, QueueNames } from '@ttc/queue';
+import { ALL_QUEUE_NAMES, type QueueName, QueueNames, workerLockSettings } from '@ttc/queue';
 import type { WebhookDeliverer } from '@ttc/webhooks';
 import { DelayedError, type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -99,6 +99,8 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
       connection: deps.connection,
       prefix: deps.prefix,
       concurrency: deps.concurrency,
+      // A dead worker's jobs run again within 25 s (see workerLockSettings for why these values).
+      ...workerLockSettings,
       ...deps.workerOptions,
     });
     worker.on('error', (err) => deps.logger.error({ err, queue }, 'worker error'));

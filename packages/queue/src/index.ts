@@ -45,3 +45,4 @@ export {
   type Queues,
 } from './queues.js';
 export { isRedisUnavailable, RedisTimeoutError, withRedisDeadline } from './unavailable.js';
+export { stalledJobPickupBoundMs, workerLockSettings } from './worker-settings.js';
