@@ -362,6 +362,8 @@ async function refreshUnderLock(ctx: AccountsContext, row: TokenRow, opts: Refre
     { accountId: row.id, reason: opts.reason, accessTokenExpiresAt: tokens.accessTokenExpiresAt },
     'tokens refreshed',
   );
+  // TikTok answers: if it was down, the accounts backing off are promoted now (in the background, outage.ts).
+  void ctx.outage.onSuccess();
   return { outcome: 'refreshed', account: stored };
 }
 
@@ -490,7 +492,12 @@ async function recordFailure(
   const now = ctx.now();
   const failures = row.refreshFailureCount + 1;
   const retryAfter = isTikTokError(error) ? error.retryAfterSeconds : undefined;
-  const retryAt = new Date(now + retryDelayMs(failures, ctx.settings, retryAfter));
+  // During a TikTok outage one failing refresh per interval is the breaker's probe, retried sooner (outage.ts).
+  const retryAt = await ctx.outage.onFailure(
+    error,
+    new Date(now + retryDelayMs(failures, ctx.settings, retryAfter)),
+    retryAfter,
+  );
   const expiresAt = row.accessTokenExpiresAt;
   const expired = expiresAt !== null && expiresAt.getTime() <= now;
   const lastError = expired
