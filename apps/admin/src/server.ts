@@ -34,6 +34,10 @@ const app = await buildAdmin({
   logger: { level: config.logLevel },
 });
 app.log.info(describeConfig(config), 'admin configuration');
+// Redis down: each reconnect attempt is one warning in the log; requests meanwhile are answered 503.
+for (const emitter of [redis, queueConnection, ...queues.all()]) {
+  emitter.on('error', (err: Error) => app.log.warn({ err: { message: err.message } }, 'redis connection error'));
+}
 await app.listen({ host: config.host, port: config.ports.admin });
 
 // HTTP first (stop taking requests, finish the ones in flight), then queues and Redis, then Postgres.

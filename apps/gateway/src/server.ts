@@ -31,6 +31,12 @@ const app = await buildGateway({
   keyring: parseKeyring(config.tokenEncryptionKeys),
 });
 
+// Redis down: each reconnect attempt is one warning in the log (not ioredis's "Unhandled error event" on stderr);
+// requests meanwhile are answered 503.
+for (const emitter of [redis, producer, ...queues.all()]) {
+  emitter.on('error', (err: Error) => app.log.warn({ err: { message: err.message } }, 'redis connection error'));
+}
+
 // HTTP first (stop taking requests, finish the ones in flight), then queues and Redis, then Postgres; each step with
 // its deadline, the whole stop within SHUTDOWN_TIMEOUT_MS.
 const closeSteps = (): ShutdownStep[] => [

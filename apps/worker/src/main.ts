@@ -36,6 +36,9 @@ for (const connection of redisConnections) {
   connection.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
 }
 const queues = createQueues({ connection: producer, prefix: config.queuePrefix });
+for (const queue of queues.all()) {
+  queue.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
+}
 const metrics = createWorkerMetrics();
 
 let schemaReady = false;
