@@ -6,8 +6,9 @@ import { createAccounts } from '@ttc/accounts';
 import { makeTestConnection } from '@ttc/accounts/testing';
 import { type PrivateServer, startPrivatePostgres, startPrivateRedis } from '@ttc/testing';
 import type { LightMyRequestResponse } from 'fastify';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, type Browser, type Harness, startHarness } from './harness.js';
+import { API_KEY, authorizeParams, type Browser, type Harness, RETURN_TO, startHarness, text } from './harness.js';
 
 let pg: PrivateServer;
 let redis: PrivateServer;
@@ -22,6 +23,7 @@ async function timed(send: () => Promise<LightMyRequestResponse>) {
   const res = await send();
   const ms = performance.now() - started;
   expect(ms).toBeLessThan(10_000);
+  if (res.statusCode === 503) unavailableMs.push(ms);
   return res;
 }
 
@@ -70,7 +72,16 @@ beforeAll(async () => {
   accountId = (await h.db.prisma.socialAccount.findFirstOrThrow({ where: { userId } })).id;
 }, 120_000);
 
+/** How long each 503 took to come (printed: the README quotes it). */
+const unavailableMs: number[] = [];
+
 afterAll(async () => {
+  if (unavailableMs.length > 0) {
+    const sorted = [...unavailableMs].sort((x, y) => x - y);
+    console.log(
+      `gateway: ${sorted.length} answers 503 while a dependency was down, median ${Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0)} ms, max ${Math.round(sorted.at(-1) ?? 0)} ms`,
+    );
+  }
   // Both back first (a failed test may have left one stopped), or closing the queues would wait for Redis.
   await Promise.allSettled([pg?.start(), redis?.start()]);
   await h?.close().catch(() => undefined);
@@ -98,6 +109,24 @@ describe('with Redis down', () => {
   }, 60_000);
 });
 
+describe('with Redis not answering', () => {
+  it('answers 503 once the command timeout (2 s) has passed, not when Redis wakes up', async () => {
+    const sleeper = new Redis(redis.url);
+    try {
+      const asleep = sleeper.call('DEBUG', 'SLEEP', '6');
+      await new Promise((r) => setTimeout(r, 100));
+      const started = performance.now();
+      expectUnavailableJson(await api('POST', '/v1/connect-sessions', { userId, returnTo: RETURN_TO }));
+      const ms = performance.now() - started;
+      console.log(`gateway: 503 with Redis hung after ${Math.round(ms)} ms`);
+      expect(ms).toBeLessThan(5_000);
+      await asleep;
+    } finally {
+      sleeper.disconnect();
+    }
+  }, 30_000);
+});
+
 describe('with Postgres down', () => {
   it('answers every route family 503 with Retry-After, then works again once Postgres is back', async () => {
     await pg.stop();
@@ -118,5 +147,31 @@ describe('with Postgres down', () => {
     const list = () => api('GET', `/v1/users/${userId}/accounts`);
     await expect.poll(async () => (await list()).statusCode, { timeout: 15_000, interval: 250 }).toBe(200);
     expect((await browser.get('/connect')).statusCode).toBe(200);
+  }, 60_000);
+});
+
+describe('after Redis lost a connect session while the user was at TikTok', () => {
+  it('answers the callback 410 saying what to do, with a link back to the app', async () => {
+    const { browser: user } = await h.openSession(userId);
+    const params = authorizeParams(await user.get('/connect/tiktok'));
+    const minted = await h.sandbox.control.mintCode({
+      openId: (await h.sandbox.control.users())[0]?.openId ?? '',
+      redirectUri: params.get('redirect_uri') ?? '',
+      codeChallenge: params.get('code_challenge') ?? '',
+    });
+    // A restart without persistence: every session is gone.
+    await redis.stop();
+    await redis.start();
+    // The first callback once Redis answers again (a second would be a replay of the same state).
+    let res = await user.get(`/auth/tiktok/callback?code=${minted.code}&state=${params.get('state')}`);
+    for (let i = 0; i < 40 && res.statusCode === 503; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      res = await user.get(`/auth/tiktok/callback?code=${minted.code}&state=${params.get('state')}`);
+    }
+    expect(res.statusCode, res.body).toBe(410);
+    expect(text(res.body)).toContain('GW_CONNECT_SESSION_EXPIRED');
+    expect(text(res.body)).toContain('Go back to the app and start again');
+    expect(res.body).toContain(`href="${RETURN_TO}"`);
+    expect(text(res.body)).toContain('Back to the app');
   }, 60_000);
 });

@@ -34,6 +34,9 @@ export async function startPrivateRedis(): Promise<PrivateServer> {
       'no',
       '--dir',
       dir,
+      // DEBUG SLEEP makes it stop answering without closing connections (a hung server).
+      '--enable-debug-command',
+      'local',
       '--daemonize',
       'yes',
       '--pidfile',
