@@ -30,7 +30,8 @@ const prisma = createPrismaClient(config.databaseUrl, {
 const keyring = parseKeyring(config.tokenEncryptionKeys);
 const workerConnection = createRedisConnection(config.redisUrl, 'worker', 'worker');
 const redis = createRedisConnection(config.redisUrl, 'client', 'worker');
-const producer = createRedisConnection(config.redisUrl, 'producer', 'worker');
+// Not on a request path: the reconciler adds jobs 5,000 at a time (one MULTI), which may take more than 2 s.
+const producer = createRedisConnection(config.redisUrl, 'producer', 'worker', { commandTimeout: 60_000 });
 const redisConnections = [workerConnection, redis, producer];
 for (const connection of redisConnections) {
   connection.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));

@@ -47,8 +47,14 @@ export function redisOptionsFor(role: RedisRole, name = 'ttc'): RedisOptions {
  * Builds an ioredis connection with the settings BullMQ expects for each role ({@link redisOptionsFor}).
  * The connection name shows up in `CLIENT LIST`, which helps operators see who is connected.
  */
-export function createRedisConnection(url: string, role: RedisRole, name = 'ttc'): Redis {
-  const redis = new Redis(url, redisOptionsFor(role, name));
+export function createRedisConnection(
+  url: string,
+  role: RedisRole,
+  name = 'ttc',
+  /** Changes to the role's options (the worker's producer allows bulk adds more than 2 s). */
+  overrides: Partial<RedisOptions> = {},
+): Redis {
+  const redis = new Redis(url, { ...redisOptionsFor(role, name), ...overrides });
   if (role !== 'worker') failFastOnceReady(redis);
   return redis;
 }
