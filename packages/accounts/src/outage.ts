@@ -21,8 +21,11 @@ import type { AccountsContext } from './deps.js';
  * Not `queue.promoteJobs()`: it promotes every delayed job of the queue (every healthy account's future refresh).
  */
 export interface OutageBreaker {
-  /** After a failed refresh: whether `error` is an outage; if so records it. Resolves with the retry time to use. */
-  onFailure(error: unknown, retryAt: Date, retryAfterSeconds?: number): Promise<Date>;
+  /**
+   * After a failed refresh: when `error` is an outage, records it. Resolves with the probe's delay when this refresh is
+   * the probe (retry it that soon instead of its backoff), else null.
+   */
+  onFailure(error: unknown, retryAfterSeconds?: number): Promise<number | null>;
   /** After a successful refresh: closes an open outage and promotes the accounts that were backing off. */
   onSuccess(): Promise<void>;
   /** Promotes the backing-off accounts now; resolves with how many jobs were promoted. */
@@ -78,22 +81,20 @@ export function createOutageBreaker(
   };
 
   return {
-    async onFailure(error, retryAt, retryAfterSeconds) {
-      if (!isOutageError(error)) return retryAt;
+    async onFailure(error, retryAfterSeconds) {
+      if (!isOutageError(error)) return null;
       try {
-        const [opened, probe] = await Promise.all([
-          ctx.redis.set(keys.outage, String(ctx.now()), 'PX', OUTAGE_TTL_MS, 'NX'),
-          // The slot lapses a little before the probe runs again, so that the same job takes it again.
+        // One round trip (auto-pipelined): the outage mark, kept alive by every failure (GET: was it open?), and the
+        // probe slot, which lapses a little before the probe runs again so that the same job takes it again.
+        const [previous, probe] = await Promise.all([
+          ctx.redis.set(keys.outage, String(ctx.now()), 'PX', OUTAGE_TTL_MS, 'GET'),
           ctx.redis.set(keys.probe, '1', 'PX', Math.floor(probeMs() * 0.8), 'NX'),
         ]);
-        if (opened === 'OK') ctx.logger?.warn({}, 'TikTok outage: refreshes back off, one probe per interval');
-        else await ctx.redis.pexpire(keys.outage, OUTAGE_TTL_MS);
-        if (probe !== 'OK') return retryAt;
-        const probeAt = new Date(ctx.now() + Math.max(probeMs(), (retryAfterSeconds ?? 0) * 1000));
-        return probeAt < retryAt ? probeAt : retryAt;
+        if (previous === null) ctx.logger?.warn({}, 'TikTok outage: refreshes back off, one probe per interval');
+        return probe === 'OK' ? Math.max(probeMs(), (retryAfterSeconds ?? 0) * 1000) : null;
       } catch {
         // Redis down: the breaker is an optimisation; the backoff alone still retries.
-        return retryAt;
+        return null;
       }
     },
 

@@ -489,15 +489,13 @@ async function recordFailure(
   opts: RefreshOptions,
 ): Promise<RefreshResult> {
   const d = describeError(error);
-  const now = ctx.now();
-  const failures = row.refreshFailureCount + 1;
   const retryAfter = isTikTokError(error) ? error.retryAfterSeconds : undefined;
   // During a TikTok outage one failing refresh per interval is the breaker's probe, retried sooner (outage.ts).
-  const retryAt = await ctx.outage.onFailure(
-    error,
-    new Date(now + retryDelayMs(failures, ctx.settings, retryAfter)),
-    retryAfter,
-  );
+  const probeDelayMs = await ctx.outage.onFailure(error, retryAfter);
+  const now = ctx.now();
+  const failures = row.refreshFailureCount + 1;
+  const backoffMs = retryDelayMs(failures, ctx.settings, retryAfter);
+  const retryAt = new Date(now + (probeDelayMs === null ? backoffMs : Math.min(probeDelayMs, backoffMs)));
   const expiresAt = row.accessTokenExpiresAt;
   const expired = expiresAt !== null && expiresAt.getTime() <= now;
   const lastError = expired
