@@ -22,8 +22,14 @@ export class ConnectOutcomeWaiter {
   private readonly connection: Redis;
 
   constructor(private readonly deps: { redis: Redis; prefix: string; sessions: ConnectSessionStore }) {
-    // A blocking reader needs its own connection (BullMQ's rule: no retry limit per request on it).
-    this.connection = deps.redis.duplicate({ maxRetriesPerRequest: null, connectionName: 'gateway:connect-events' });
+    // A blocking reader needs its own connection (BullMQ's rule: no retry limit per request on it), without the
+    // request path's fail-fast options (a 2 s command timeout would cut every blocking read).
+    this.connection = deps.redis.duplicate({
+      maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+      enableOfflineQueue: true,
+      connectionName: 'gateway:connect-events',
+    });
     // Redis trouble is reported by the gateway's main connection and /readyz; this one just reconnects.
     this.connection.on('error', () => undefined);
     this.events = new QueueEvents(QueueNames.accountConnected, { connection: this.connection, prefix: deps.prefix });
