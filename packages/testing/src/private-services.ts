@@ -22,6 +22,10 @@ export interface PrivateServer {
 export async function startPrivateRedis(): Promise<PrivateServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ttc-redis-'));
+  // The option exists from Redis 7 on (older versions refuse to start with it, and allow DEBUG anyway).
+  const { stdout: version } = await run('redis-server', ['--version']);
+  const major = Number(/v=(\d+)/.exec(version)?.[1] ?? 0);
+  const debug = major >= 7 ? ['--enable-debug-command', 'local'] : [];
   const start = async () => {
     await run('redis-server', [
       '--port',
@@ -35,8 +39,7 @@ export async function startPrivateRedis(): Promise<PrivateServer> {
       '--dir',
       dir,
       // DEBUG SLEEP makes it stop answering without closing connections (a hung server).
-      '--enable-debug-command',
-      'local',
+      ...debug,
       '--daemonize',
       'yes',
       '--pidfile',
