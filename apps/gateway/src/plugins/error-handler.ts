@@ -71,15 +71,19 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
   const entry = GatewayErrors[error.code];
   if ('retryAfterSeconds' in entry) reply.header('retry-after', String(entry.retryAfterSeconds));
   if (wantsPage(request)) {
-    // A page that failed because something is down offers to load it again (a GET can be repeated safely).
-    const retry = error.code === 'GW_UNAVAILABLE' && request.method === 'GET' ? request.url : error.links.retry;
+    // A page that failed because something is down offers to load it again (a GET can be repeated safely); not
+    // TikTok's callback, whose URL holds a one-time code: that one leads back to the account list instead.
+    const unavailable = error.code === 'GW_UNAVAILABLE';
+    const callback = request.url.startsWith('/auth/');
+    const retry = unavailable && request.method === 'GET' && !callback ? request.url : error.links.retry;
+    const backToConnect = error.links.backToConnect ?? (unavailable && callback);
     return reply.type('text/html; charset=utf-8').send(
       renderErrorPage({
         title: error.title,
         message,
         code: error.code,
         returnTo: error.links.returnTo,
-        backToConnect: error.links.backToConnect ?? false,
+        backToConnect,
         retry,
       }),
     );
