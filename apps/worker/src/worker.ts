@@ -61,38 +61,36 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
   const inFlight = new Map<string, { job: Job; token: string | undefined }>();
   const closeTimeoutMs = deps.closeTimeoutMs ?? 20_000;
 
-  const instrument =
-    (queue: string, processor: Processor): Processor =>
-    async (job, token, signal) => {
-      const key = `${queue}/${job.id}`;
-      inFlight.set(key, { job, token });
-      const log = deps.logger.child({ queue, jobId: job.id, attempt: job.attemptsMade + 1 });
-      const stopTimer = deps.metrics?.jobDuration.startTimer({ queue });
-      try {
-        const result = await processor(job, token, signal);
+  const instrument = (queue: string, processor: Processor) => async (job: Job, token?: string, stop?: AbortSignal) => {
+    const key = `${queue}/${job.id}`;
+    inFlight.set(key, { job, token });
+    const log = deps.logger.child({ queue, jobId: job.id, attempt: job.attemptsMade + 1 });
+    const stopTimer = deps.metrics?.jobDuration.startTimer({ queue });
+    try {
+      const result = await processor(job, token, stop);
+      stopTimer?.({ status: 'completed' });
+      deps.metrics?.jobsProcessed.inc({ queue });
+      log.debug('job completed');
+      return result;
+    } catch (error) {
+      if (error instanceof DelayedError || (error as Error | undefined)?.name === 'DelayedError') {
+        // The job moved itself to its next run (the refresh job's normal end): not a failure.
         stopTimer?.({ status: 'completed' });
         deps.metrics?.jobsProcessed.inc({ queue });
-        log.debug('job completed');
-        return result;
-      } catch (error) {
-        if (error instanceof DelayedError || (error as Error | undefined)?.name === 'DelayedError') {
-          // The job moved itself to its next run (the refresh job's normal end): not a failure.
-          stopTimer?.({ status: 'completed' });
-          deps.metrics?.jobsProcessed.inc({ queue });
-          const next = error instanceof RefreshRescheduled ? error : undefined;
-          log.debug({ outcome: next?.outcome, nextRunAt: next?.nextRunAt }, 'job rescheduled');
-          throw error;
-        }
-        stopTimer?.({ status: 'failed' });
-        const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        deps.metrics?.jobsFailed.inc({ queue, retry: final ? 'false' : 'true' });
-        // The error, never job.data: payloads carry token ciphertexts and user identifiers.
-        log[final ? 'error' : 'warn']({ err: error, final }, final ? 'job failed for good' : 'job failed; will retry');
+        const next = error instanceof RefreshRescheduled ? error : undefined;
+        log.debug({ outcome: next?.outcome, nextRunAt: next?.nextRunAt }, 'job rescheduled');
         throw error;
-      } finally {
-        inFlight.delete(key);
       }
-    };
+      stopTimer?.({ status: 'failed' });
+      const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      deps.metrics?.jobsFailed.inc({ queue, retry: final ? 'false' : 'true' });
+      // The error, never job.data: payloads carry token ciphertexts and user identifiers.
+      log[final ? 'error' : 'warn']({ err: error, final }, final ? 'job failed for good' : 'job failed; will retry');
+      throw error;
+    } finally {
+      inFlight.delete(key);
+    }
+  };
 
   const make = (queue: string, processor: Processor) => {
     const worker = new Worker(queue, instrument(queue, processor), {
