@@ -13,7 +13,7 @@ import Fastify, {
 } from 'fastify';
 import { GRAPHIQL_CSP, graphiqlRoutes } from './console/graphiql.js';
 import { consolePlugin } from './console/routes.js';
-import { errorBody } from './errors.js';
+import { errorBody, isDependencyUnavailable, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from './errors.js';
 import type { QueryLimits } from './graphql/limits.js';
 import { graphqlPlugin } from './graphql/plugin.js';
 import { AccountsRepository } from './graphql/repository.js';
@@ -85,6 +85,11 @@ const QUEUES_CSP = [
   "base-uri 'self'",
   "object-src 'none'",
 ].join('; ');
+
+const UNAVAILABLE_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Temporarily unavailable</title>
+<link rel="stylesheet" href="/console/assets/console.css"></head><body><main class="card">
+<h1>Temporarily unavailable</h1><p>The admin console cannot reach its database or Redis right now. Nothing was changed.
+Try again in a moment.</p><p><a href="/console">Try again</a></p><p class="code">SERVICE_UNAVAILABLE</p></main></body></html>`;
 
 function cspFor(url: string): string {
   if (url.startsWith(QUEUE_DASHBOARD_PATH)) return QUEUES_CSP;
@@ -169,6 +174,15 @@ export async function buildAdmin(deps: AdminDeps): Promise<FastifyInstance> {
 
   // Only catalogue codes go out: Fastify's own (FST_ERR_…) are answered as what they are to a client.
   app.setErrorHandler((error: Partial<FastifyError> & Error, request, reply) => {
+    if (isDependencyUnavailable(error)) {
+      request.log.warn({ err: { name: error.name, message: error.message } }, 'dependency unavailable');
+      reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).header('cache-control', 'no-store');
+      // The console's pages are opened by people: a page saying so, with the way back, rather than JSON.
+      if (request.method === 'GET' && (request.headers.accept ?? '').includes('text/html')) {
+        return reply.type('text/html; charset=utf-8').send(UNAVAILABLE_PAGE);
+      }
+      return reply.send(errorBody('SERVICE_UNAVAILABLE', SERVICE_UNAVAILABLE_MESSAGE));
+    }
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');

@@ -1,4 +1,6 @@
 import type { AccountError, AccountErrorCode } from '@ttc/accounts';
+import { isDatabaseUnavailable } from '@ttc/db';
+import { isRedisUnavailable } from '@ttc/queue';
 import mercurius from 'mercurius';
 
 /**
@@ -32,6 +34,11 @@ export const AdminErrorCode = {
   WEBHOOK_DELIVERY_NOT_FOUND: 'WEBHOOK_DELIVERY_NOT_FOUND',
   /** Redis did not accept the job; retry later. */
   QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
+  /**
+   * Postgres or Redis is down, restarting or too slow: retry after the `Retry-After` seconds. HTTP 503, also for
+   * GraphQL (with whatever partial data could be read).
+   */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** Anything unexpected. The message is generic; details are in the server log under the request id. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
   /** HTTP routes only: no such route, or no such console asset. HTTP 404. */
@@ -58,10 +65,25 @@ export const statusForCode: Partial<Record<AdminErrorCode, number>> = {
   GRAPHQL_VALIDATION_FAILED: 400,
   QUERY_TOO_DEEP: 400,
   QUERY_TOO_COMPLEX: 400,
+  SERVICE_UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
   NOT_FOUND: 404,
   RATE_LIMITED: 429,
 };
+
+/** Seconds a client is told to wait (`Retry-After`) when the admin answers SERVICE_UNAVAILABLE or QUEUE_UNAVAILABLE. */
+export const RETRY_AFTER_SECONDS = 5;
+
+export const SERVICE_UNAVAILABLE_MESSAGE =
+  'The admin service is temporarily unavailable (database or Redis); retry shortly';
+
+/**
+ * Whether `error` says Postgres or Redis is unavailable: the one place the admin decides it, for GraphQL and for the
+ * HTTP routes alike.
+ */
+export function isDependencyUnavailable(error: unknown): boolean {
+  return isDatabaseUnavailable(error) || isRedisUnavailable(error);
+}
 
 /** A GraphQL error with a stable `extensions.code` (Mercurius copies extensions into the response). */
 export function adminError(

@@ -38,7 +38,7 @@ export async function startTestAdmin(
   const redisUrl = options.redisUrl ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `test-${randomUUID()}`;
   const redis = createRedisConnection(redisUrl, 'client', 'admin-test');
-  const queueConnection = createRedisConnection(process.env.TEST_REDIS_URL ?? redisUrl, 'producer', 'admin-test');
+  const queueConnection = createRedisConnection(redisUrl, 'producer', 'admin-test');
   const queues = createQueues({ connection: queueConnection, prefix });
   const app = await buildAdmin({
     config: {

@@ -33,7 +33,8 @@ export const GatewayErrors = {
   GW_CONNECT_SESSION_EXPIRED: {
     status: 410,
     title: 'Link expired',
-    message: 'This connect link has expired. Go back to the app and start again to get a fresh one.',
+    message:
+      'This connect session has ended, so nothing more was added to your profile. Go back to the app and start again to get a fresh link; accounts you had already connected are still there.',
   },
   GW_CONNECT_SESSION_USED: {
     status: 410,
@@ -71,6 +72,7 @@ export const GatewayErrors = {
     status: 503,
     title: 'TikTok unavailable',
     message: 'The access token has expired and TikTok could not refresh it right now. Retry in a moment.',
+    retryAfterSeconds: 30,
   },
   GW_CALLBACK_INVALID: {
     status: 400,
@@ -105,14 +107,15 @@ export const GatewayErrors = {
   GW_UNAVAILABLE: {
     status: 503,
     title: 'Temporarily unavailable',
-    message: 'The service is temporarily unavailable. Try again in a moment.',
+    message: 'The service is temporarily unavailable. Nothing was changed; try again in a moment.',
+    retryAfterSeconds: 5,
   },
   GW_INTERNAL: {
     status: 500,
     title: 'Something went wrong',
     message: 'Something went wrong on our side. Try again in a moment.',
   },
-} as const satisfies Record<string, { status: number; title: string; message: string }>;
+} as const satisfies Record<string, { status: number; title: string; message: string; retryAfterSeconds?: number }>;
 
 export type GatewayErrorCode = keyof typeof GatewayErrors;
 
@@ -121,7 +124,9 @@ export interface ErrorPageLinks {
   /** "Back to your accounts" (the error happened inside a working connect session). */
   backToConnect?: boolean;
   /** "Back to the app". */
-  returnTo?: string;
+  returnTo?: string | undefined;
+  /** "Try again": the same page again (503s of a GET page). */
+  retry?: string | undefined;
 }
 
 /** An error with a catalogue code; the error handler turns it into `{ error: { code, message } }` or an HTML page. */

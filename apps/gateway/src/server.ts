@@ -1,5 +1,12 @@
-import { describeConfig, loadConfig, tiktokClientOptions } from '@ttc/config';
-import { runShutdownSteps, type ShutdownStep, shutdownOnSignals } from '@ttc/config/shutdown';
+import type { EventEmitter } from 'node:events';
+import { describeConfig, loadConfig, loggedError, tiktokClientOptions } from '@ttc/config';
+import {
+  CLOSE_CONNECTION_DEADLINE_MS,
+  inFlightBudgetMs,
+  runShutdownSteps,
+  type ShutdownStep,
+  shutdownOnSignals,
+} from '@ttc/config/shutdown';
 import { parseKeyring } from '@ttc/crypto';
 import { createPrismaClient } from '@ttc/db';
 import { closeQueuesAndConnections, createQueues, createRedisConnection } from '@ttc/queue';
@@ -8,7 +15,10 @@ import { buildGateway } from './app.js';
 
 // Entry point: wires clients, listens, and shuts down in order.
 const config = loadConfig({ service: 'gateway' });
-const prisma = createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
+const prisma = createPrismaClient(config.databaseUrl, {
+  poolSize: config.databasePoolSize,
+  statementTimeoutMs: config.databaseStatementTimeoutMs,
+});
 const redis = createRedisConnection(config.redisUrl, 'client', 'gateway');
 const producer = createRedisConnection(config.redisUrl, 'producer', 'gateway');
 const queues = createQueues({ connection: producer, prefix: config.queuePrefix });
@@ -22,13 +32,24 @@ const app = await buildGateway({
   keyring: parseKeyring(config.tokenEncryptionKeys),
 });
 
-// HTTP first (stop taking requests, finish the ones in flight), then queues and Redis, then Postgres.
+// Redis down: each reconnect attempt is one warning in the log (not ioredis's "Unhandled error event" on stderr);
+// requests meanwhile are answered 503.
+for (const emitter of [redis, producer, ...queues.all()] as EventEmitter[]) {
+  emitter.on('error', (err: Error) => app.log.warn({ error: loggedError(err) }, 'redis connection error'));
+}
+
+// HTTP first (stop taking requests, finish the ones in flight), then queues and Redis, then Postgres; each step with
+// its deadline, the whole stop within SHUTDOWN_TIMEOUT_MS.
 const closeSteps = (): ShutdownStep[] => [
-  { title: 'closing the HTTP server', run: () => app.close() },
-  { title: 'closing queues and Redis connections', run: () => closeQueuesAndConnections(queues, [producer, redis]) },
-  { title: 'closing Postgres', run: () => prisma.$disconnect() },
+  { title: 'closing the HTTP server', deadlineMs: inFlightBudgetMs(config.shutdownTimeoutMs), run: () => app.close() },
+  {
+    title: 'closing queues and Redis connections',
+    deadlineMs: CLOSE_CONNECTION_DEADLINE_MS,
+    run: () => closeQueuesAndConnections(queues, [producer, redis]),
+  },
+  { title: 'closing Postgres', deadlineMs: CLOSE_CONNECTION_DEADLINE_MS, run: () => prisma.$disconnect() },
 ];
-shutdownOnSignals({ logger: app.log, timeoutMs: 15_000, steps: closeSteps });
+shutdownOnSignals({ logger: app.log, timeoutMs: config.shutdownTimeoutMs, steps: closeSteps });
 
 try {
   await app.listen({ host: config.host, port: config.ports.gateway });

@@ -31,6 +31,10 @@ export interface HarnessOptions {
   listen?: boolean;
   /** Passed to `buildGateway`: sees every route as it registers. */
   onRoute?: GatewayDeps['onRoute'];
+  /** A Redis of the test's own (fault tests stop it); default TEST_REDIS_URL. */
+  redisUrl?: string;
+  /** A PostgreSQL server of the test's own (fault tests stop it); default TEST_DATABASE_URL. */
+  databaseServerUrl?: string;
 }
 
 export interface Harness {
@@ -120,10 +124,10 @@ export class Browser {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redisUrl = options.redisUrl ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `gwt-${randomBytes(6).toString('hex')}`;
   const [db, sandbox, port] = await Promise.all([
-    createTestDatabase(),
+    createTestDatabase(options.databaseServerUrl ? { serverUrl: options.databaseServerUrl } : {}),
     startSandbox({ port: 0 }),
     options.listen ? freePort() : Promise.resolve(0),
   ]);

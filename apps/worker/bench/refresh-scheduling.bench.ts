@@ -61,7 +61,7 @@ const time = async <T>(fn: () => Promise<T>): Promise<[number, T]> => {
 async function main() {
   const db = await createTestDatabase({ serverUrl, poolSize: 5 });
   const redis = createRedisConnection(redisUrl, 'client', 'bench');
-  const producer = createRedisConnection(redisUrl, 'producer', 'bench');
+  const producer = createRedisConnection(redisUrl, 'producer', 'bench', { commandTimeout: 60_000 });
   const runId = randomUUID().slice(0, 8);
   const prefixes = { plain: `bench-plain-${runId}`, prod: `bench-prod-${runId}` };
   try {

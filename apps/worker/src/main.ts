@@ -1,7 +1,12 @@
 // Entry point: wires the worker's dependencies, then shuts them down in a visible order on SIGTERM / SIGINT.
 import { createAccounts } from '@ttc/accounts';
 import { describeConfig, loadConfig, loggedError, tiktokClientOptions } from '@ttc/config';
-import { type ShutdownStep, shutdownOnSignals } from '@ttc/config/shutdown';
+import {
+  CLOSE_CONNECTION_DEADLINE_MS,
+  inFlightBudgetMs,
+  type ShutdownStep,
+  shutdownOnSignals,
+} from '@ttc/config/shutdown';
 import { parseKeyring } from '@ttc/crypto';
 import { createPrismaClient } from '@ttc/db';
 import { closeQueuesAndConnections, createQueues, createRedisConnection } from '@ttc/queue';
@@ -18,16 +23,23 @@ const config = loadConfig({ service: 'worker' });
 const logger = createLogger({ level: config.logLevel });
 logger.info({ config: describeConfig(config) }, 'starting worker');
 
-const prisma = createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
+const prisma = createPrismaClient(config.databaseUrl, {
+  poolSize: config.databasePoolSize,
+  statementTimeoutMs: config.databaseStatementTimeoutMs,
+});
 const keyring = parseKeyring(config.tokenEncryptionKeys);
 const workerConnection = createRedisConnection(config.redisUrl, 'worker', 'worker');
 const redis = createRedisConnection(config.redisUrl, 'client', 'worker');
-const producer = createRedisConnection(config.redisUrl, 'producer', 'worker');
+// Not on a request path: the reconciler adds jobs 5,000 at a time (one MULTI), which may take more than 2 s.
+const producer = createRedisConnection(config.redisUrl, 'producer', 'worker', { commandTimeout: 60_000 });
 const redisConnections = [workerConnection, redis, producer];
 for (const connection of redisConnections) {
   connection.on('error', (err) => logger.warn({ error: loggedError(err) }, 'redis connection error'));
 }
 const queues = createQueues({ connection: producer, prefix: config.queuePrefix });
+for (const queue of queues.all()) {
+  queue.on('error', (err) => logger.warn({ error: loggedError(err) }, 'redis connection error'));
+}
 const metrics = createWorkerMetrics();
 
 let schemaReady = false;
@@ -93,14 +105,21 @@ function shutdownSteps(): ShutdownStep[] {
             await reconciler?.stop();
             const result = await running.close();
             logger.info(result, result.forced ? 'workers force-closed' : 'workers closed');
+            // Jobs given up on (put back in the queue for another worker) make the exit code say "forced".
+            return { forced: result.forced };
           },
         }
       : { title: 'no workers were started', run: () => undefined },
-    { title: 'closing queues and Redis connections', run: () => closeQueuesAndConnections(queues, redisConnections) },
-    { title: 'closing Postgres', run: () => prisma.$disconnect() },
+    {
+      title: 'closing queues and Redis connections',
+      deadlineMs: CLOSE_CONNECTION_DEADLINE_MS,
+      run: () => closeQueuesAndConnections(queues, redisConnections),
+    },
+    // Its own deadline: it waits for every statement still running, and an abandoned job's may wait on a row lock.
+    { title: 'closing Postgres', deadlineMs: CLOSE_CONNECTION_DEADLINE_MS, run: () => prisma.$disconnect() },
   ];
 }
-const shutdown = shutdownOnSignals({ logger, steps: shutdownSteps });
+const shutdown = shutdownOnSignals({ logger, timeoutMs: config.shutdownTimeoutMs, steps: shutdownSteps });
 
 // Jobs taken before the tables exist would only burn their retries; wait for `pnpm db:migrate` instead.
 await waitForSchema(prisma, logger, shutdown.closing);
@@ -112,6 +131,8 @@ if (!shutdown.closing()) {
     connection: workerConnection,
     prefix: config.queuePrefix,
     concurrency: config.workerConcurrency,
+    // In-flight jobs get what the stop leaves after closing Redis and Postgres; then they go back to the queue.
+    closeTimeoutMs: inFlightBudgetMs(config.shutdownTimeoutMs),
     logger,
     metrics,
   });

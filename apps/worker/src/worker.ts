@@ -1,7 +1,7 @@
 import type { Accounts } from '@ttc/accounts';
 import { loggedError } from '@ttc/config';
 import type { RedisClient } from '@ttc/queue';
-import { ALL_QUEUE_NAMES, type QueueName, QueueNames } from '@ttc/queue';
+import { ALL_QUEUE_NAMES, type QueueName, QueueNames, workerLockSettings } from '@ttc/queue';
 import type { WebhookDeliverer } from '@ttc/webhooks';
 import { DelayedError, type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { Logger } from 'pino';
@@ -54,7 +54,7 @@ export interface BuiltWorker {
   close(): Promise<CloseResult>;
 }
 
-type Processor = (job: Job, token?: string) => Promise<unknown>;
+type Processor = (job: Job, token?: string, signal?: AbortSignal) => Promise<unknown>;
 
 /** Creates the BullMQ workers of every queue this app processes (they start at once) and returns their handle. */
 export function buildWorker(deps: WorkerDeps): BuiltWorker {
@@ -62,13 +62,13 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
   const inFlight = new Map<string, { job: Job; token: string | undefined }>();
   const closeTimeoutMs = deps.closeTimeoutMs ?? 20_000;
 
-  const instrument = (queue: string, processor: Processor) => async (job: Job, token?: string) => {
+  const instrument = (queue: string, processor: Processor) => async (job: Job, token?: string, stop?: AbortSignal) => {
     const key = `${queue}/${job.id}`;
     inFlight.set(key, { job, token });
     const log = deps.logger.child({ queue, jobId: job.id, attempt: job.attemptsMade + 1 });
     const stopTimer = deps.metrics?.jobDuration.startTimer({ queue });
     try {
-      const result = await processor(job, token);
+      const result = await processor(job, token, stop);
       stopTimer?.({ status: 'completed' });
       deps.metrics?.jobsProcessed.inc({ queue });
       log.debug('job completed');
@@ -102,6 +102,8 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
       connection: deps.connection,
       prefix: deps.prefix,
       concurrency: deps.concurrency,
+      // A dead worker's jobs run again within 25 s (see workerLockSettings for why these values).
+      ...workerLockSettings,
       ...deps.workerOptions,
     });
     worker.on('error', (err) => deps.logger.error({ err, queue }, 'worker error'));

@@ -3,6 +3,7 @@ import { applyConnection, type ConnectOutcome, recordConnectionFailed } from './
 import type { AccountsContext, AccountsOptions, TokenLifecycleSettings } from './deps.js';
 import { resolveLifecycleSettings } from './deps.js';
 import { type DisconnectActor, disconnectAccount } from './disconnect.js';
+import { createOutageBreaker, type OutageBreaker } from './outage.js';
 import { type AccountsOutbox, createAccountsOutbox } from './outbox.js';
 import { type ReconcileOptions, type ReconcileReport, reconcileRefreshJobs } from './reconcile.js';
 import {
@@ -35,6 +36,8 @@ export interface Accounts {
   readonly now: () => number;
   /** The account's one `token.refresh` job: when it is due, schedule, refresh now, cancel, restore in bulk. */
   readonly refreshJobs: RefreshJobs;
+  /** The TikTok outage breaker shared through Redis (outage.ts). */
+  readonly outage: OutageBreaker;
   /** The webhook outbox (for `user.erased` in an erasure's transaction, and enqueueing after its commit). */
   readonly outbox: AccountsOutbox;
 
@@ -74,7 +77,7 @@ export interface Accounts {
   /** A valid access token for an upstream app, refreshed first when it expires soon. */
   getFreshAccessToken(accountId: string, opts?: { minValidityMs?: number }): Promise<FreshAccessToken>;
   /** Revokes a disconnected account's token at TikTok (or records why not). */
-  revoke(payload: AccountRevokePayload): Promise<RevokeOutcome>;
+  revoke(payload: AccountRevokePayload, options?: { signal?: AbortSignal }): Promise<RevokeOutcome>;
   /** Restores every ACTIVE account's refresh job that Redis lost. Null when another worker holds the lock. */
   reconcile(opts?: ReconcileOptions): Promise<ReconcileReport | null>;
   /** Records REFRESH_TOKEN_EXPIRING once per refresh token that expires soon. */
@@ -94,11 +97,13 @@ export function createAccounts(options: AccountsOptions): Accounts {
     queues: options.queues,
     logger: options.logger,
   });
-  const ctx: AccountsContext = { ...clients, settings, now, refreshJobs, outbox, refreshFlights: new Map() };
+  const outage = createOutageBreaker({ ...clients, settings, now });
+  const ctx: AccountsContext = { ...clients, settings, now, refreshJobs, outbox, outage, refreshFlights: new Map() };
   return {
     settings,
     now,
     refreshJobs,
+    outage,
     outbox,
     applyConnection: (payload) => applyConnection(ctx, payload),
     recordConnectionFailed: (payload) => recordConnectionFailed(ctx, payload),
@@ -109,7 +114,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
     exportUser: (userId) => exportUser(ctx, userId),
     refresh: (accountId, opts) => refreshAccount(ctx, accountId, opts),
     getFreshAccessToken: (accountId, opts) => getFreshAccessToken(ctx, accountId, opts),
-    revoke: (payload) => revokeAccountToken(ctx, payload),
+    revoke: (payload, options) => revokeAccountToken(ctx, payload, options),
     reconcile: (opts) => reconcileRefreshJobs(ctx, opts),
     flagExpiringRefreshToken: (accountId) => flagExpiringRefreshToken(ctx, accountId),
     readTokenRow: (accountId) => readTokenRow(ctx, accountId),

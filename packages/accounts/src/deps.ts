@@ -2,6 +2,7 @@ import type { Keyring } from '@ttc/crypto';
 import type { PrismaClient } from '@ttc/db';
 import type { Queues, RedisClient } from '@ttc/queue';
 import type { TikTokClient } from '@ttc/tiktok';
+import type { OutageBreaker } from './outage.js';
 import type { AccountsOutbox } from './outbox.js';
 import type { RefreshResult } from './refresh.js';
 import type { RefreshJobs } from './refresh-jobs.js';
@@ -41,6 +42,8 @@ export interface TokenLifecycleSettings {
   refreshTokenWarningSeconds: number;
   /** Default validity an access-token request asks for: a token expiring sooner is refreshed first. Default 300 s. */
   minValiditySeconds: number;
+  /** During a TikTok outage, one failing refresh per this interval probes TikTok (see outage.ts). Default 5 s. */
+  outageProbeMs: number;
 }
 
 /** What `createAccounts` needs; every process builds its account service once from these. */
@@ -76,6 +79,8 @@ export interface AccountsContext
   settings: TokenLifecycleSettings;
   now: () => number;
   refreshJobs: RefreshJobs;
+  /** The shared TikTok outage breaker (outage.ts): probes while TikTok is down, promotes refreshes once it is back. */
+  outage: OutageBreaker;
   /** Refreshes in flight in this service, by account (single flight): concurrent callers share one attempt. */
   refreshFlights: Map<string, Promise<RefreshResult>>;
 }
@@ -95,6 +100,7 @@ export function resolveLifecycleSettings(
     retryMaxMs: 300_000,
     refreshTokenWarningSeconds: 7 * 86_400,
     minValiditySeconds: 300,
+    outageProbeMs: 5_000,
     ...options.lifecycle,
   };
 }

@@ -16,6 +16,7 @@ export {
 export type { DisconnectActor } from './disconnect.js';
 export { AccountError, AccountErrorCode, isAccountError } from './errors.js';
 export { type RedisLock, tryLock } from './lock.js';
+export { isOutageError, type OutageBreaker, outageKeys } from './outage.js';
 export type { AccountsOutbox } from './outbox.js';
 export type { ReconcileOptions, ReconcileReport } from './reconcile.js';
 export {

@@ -195,6 +195,13 @@ export interface RefreshOptions {
    * because it moves its own job.
    */
   schedule?: boolean;
+  /**
+   * Aborted when the caller stops (the worker's shutdown): the wait for another holder's lock ends, and a TikTok call
+   * that has not started is not started (outcome `busy`, retried soon; nothing was spent). A refresh call already
+   * sent is NOT aborted: TikTok may have rotated the refresh token, and only its answer holds the new one (aborting
+   * would turn a stop into the lost-answer case below); it is bounded by its own timeout instead.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -268,7 +275,7 @@ async function doRefresh(ctx: AccountsContext, accountId: string, opts: RefreshO
     lock = await tryLock(ctx.redis, lockKey, s.lockTtlMs);
     if (lock) break;
     // Someone else is refreshing this account: wait for their result rather than spend the refresh token twice.
-    if (Date.now() >= deadline) {
+    if (Date.now() >= deadline || opts.signal?.aborted) {
       const retryAt = new Date(ctx.now() + s.retryBaseMs);
       return { outcome: 'busy', account: row, retryAt };
     }
@@ -325,6 +332,7 @@ async function refreshUnderLock(ctx: AccountsContext, row: TokenRow, opts: Refre
     return recordFailure(ctx, row, error, opts);
   }
 
+  if (opts.signal?.aborted) return { outcome: 'busy', account: row, retryAt: new Date(ctx.now() + s.retryBaseMs) };
   let tokens: TokenSet;
   try {
     tokens = await ctx.tiktok.refresh(refreshToken, {
@@ -354,6 +362,8 @@ async function refreshUnderLock(ctx: AccountsContext, row: TokenRow, opts: Refre
     { accountId: row.id, reason: opts.reason, accessTokenExpiresAt: tokens.accessTokenExpiresAt },
     'tokens refreshed',
   );
+  // TikTok answers: if it was down, the accounts backing off are promoted now (in the background, outage.ts).
+  void ctx.outage.onSuccess();
   return { outcome: 'refreshed', account: stored };
 }
 
@@ -479,10 +489,13 @@ async function recordFailure(
   opts: RefreshOptions,
 ): Promise<RefreshResult> {
   const d = describeError(error);
+  const retryAfter = isTikTokError(error) ? error.retryAfterSeconds : undefined;
+  // During a TikTok outage one failing refresh per interval is the breaker's probe, retried sooner (outage.ts).
+  const probeDelayMs = await ctx.outage.onFailure(error, retryAfter);
   const now = ctx.now();
   const failures = row.refreshFailureCount + 1;
-  const retryAfter = isTikTokError(error) ? error.retryAfterSeconds : undefined;
-  const retryAt = new Date(now + retryDelayMs(failures, ctx.settings, retryAfter));
+  const backoffMs = retryDelayMs(failures, ctx.settings, retryAfter);
+  const retryAt = new Date(now + (probeDelayMs === null ? backoffMs : Math.min(probeDelayMs, backoffMs)));
   const expiresAt = row.accessTokenExpiresAt;
   const expired = expiresAt !== null && expiresAt.getTime() <= now;
   const lastError = expired

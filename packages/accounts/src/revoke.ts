@@ -40,7 +40,11 @@ async function recordEvent(
  * refusal is recorded (REVOKE_SKIPPED, `reason: tiktok_refused`) and reported as `refused`; transient TikTok errors are
  * thrown, for the queue to retry (about 30 times over days).
  */
-export async function revokeAccountToken(ctx: AccountsContext, payload: AccountRevokePayload): Promise<RevokeOutcome> {
+export async function revokeAccountToken(
+  ctx: AccountsContext,
+  payload: AccountRevokePayload,
+  options: { signal?: AbortSignal } = {},
+): Promise<RevokeOutcome> {
   if (!ctx.tiktok) {
     throw new AccountError(AccountErrorCode.TIKTOK_CLIENT_MISSING, 'Revoking needs a TikTok client in AccountsOptions');
   }
@@ -77,7 +81,8 @@ export async function revokeAccountToken(ctx: AccountsContext, payload: AccountR
   }
   const accessToken = decryptAccountToken(ctx.keyring, payload.accessTokenCiphertext, payload);
   try {
-    await ctx.tiktok.revoke(accessToken);
+    // A stop aborts the call (the worker's shutdown): a revoke is safe to repeat, the job runs again elsewhere.
+    await ctx.tiktok.revoke(accessToken, options.signal ? { signal: options.signal } : undefined);
   } catch (error) {
     if (!isPermanentTikTokError(error)) throw error;
     if (!row) {

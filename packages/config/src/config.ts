@@ -77,6 +77,9 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  // Postgres cancels a statement running longer (a row lock held elsewhere, a server that stopped answering): the
+  // apps answer 503 instead of hanging. 0 = no limit.
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   REDIS_URL: z
     .string()
     .regex(
@@ -148,6 +151,8 @@ const envSchema = z.object({
   DEV_SECRETS_FILE: z.string().refine(isAbsolute, 'must be an absolute path').optional(),
   // A request whose headers and body have not all arrived by then is answered 408 (slow clients, slowloris).
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  // The whole stop on SIGTERM/SIGINT, whatever is in flight; past it the process exits non-zero (forced).
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(20_000),
   // Bearer token for the gateway's and worker's /metrics; unset = public (keep the port internal then).
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
   // Which proxies to believe about the client's address (X-Forwarded-For): rate limits and logs key on it.
@@ -213,6 +218,8 @@ export interface AppConfig {
   ports: { gateway: number; admin: number; workerMetrics: number; sandbox: number };
   databaseUrl: string;
   databasePoolSize: number;
+  /** Postgres `statement_timeout` of the apps' pools, in ms; 0 = none. */
+  databaseStatementTimeoutMs: number;
   redisUrl: string;
   queuePrefix: string;
   tiktok: {
@@ -255,6 +262,8 @@ export interface AppConfig {
   generated: string[];
   /** How long a client may take to send a whole request (headers and body); also the idle-socket limit. */
   requestTimeoutMs: number;
+  /** The bound of a stop (SIGTERM/SIGINT), in ms: the process has exited by then, non-zero when it had to force it. */
+  shutdownTimeoutMs: number;
   /**
    * TRUST_PROXY, as Fastify's `trustProxy` takes it: false (the socket's peer is the client), true (the leftmost
    * X-Forwarded-For address), a number of proxy hops, or the proxies' addresses/CIDRs.
@@ -392,6 +401,7 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     },
     databaseUrl: env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/tiktok_connect',
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    databaseStatementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     // On a Redis Cluster every key of the product must live in one slot (BullMQ's scripts and the connect-session
     // writes touch several keys at once): the prefix becomes a hash tag. A single server keeps the plain prefix, so an
@@ -445,6 +455,7 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     webhooks: { urls: webhookUrls, secrets: webhookSecrets },
     generated,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     trustProxy: env.TRUST_PROXY,
     metricsToken: env.METRICS_TOKEN ?? null,
     envExplicit: cleaned.NODE_ENV !== undefined,

@@ -126,6 +126,27 @@ describe('REDIS_URL', () => {
   });
 });
 
+describe('fault settings', () => {
+  it('bounds a stop at 20 s and statements at 10 s by default, and reads both', () => {
+    const defaults = loadConfig({ service: 'worker', env: production() });
+    expect(defaults.shutdownTimeoutMs).toBe(20_000);
+    expect(defaults.databaseStatementTimeoutMs).toBe(10_000);
+    const set = loadConfig({
+      service: 'worker',
+      env: { ...production(), SHUTDOWN_TIMEOUT_MS: '8000', DATABASE_STATEMENT_TIMEOUT_MS: '0' },
+    });
+    expect(set.shutdownTimeoutMs).toBe(8_000);
+    expect(set.databaseStatementTimeoutMs).toBe(0);
+  });
+
+  it('refuses a stop bound under a second', () => {
+    const error = configError(() =>
+      loadConfig({ service: 'gateway', env: { ...production(), SHUTDOWN_TIMEOUT_MS: '10' } }),
+    );
+    expect(error.issues.map((i) => i.variable)).toContain('SHUTDOWN_TIMEOUT_MS');
+  });
+});
+
 describe('webhook settings', () => {
   const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 

@@ -67,22 +67,43 @@ describe('shutdownOnSignals', { timeout: 20_000 }, () => {
     expect(p.messages()).toContain('shutdown 3/3: third');
   });
 
-  it('exits 1 at once on a second signal', async () => {
+  it('exits 2 (forced) at once on a second signal', async () => {
     const p = startChild('second-signal');
     await p.waitFor('ready');
     p.child.kill('SIGTERM');
     await p.waitFor('shutdown 2/3: second');
     p.child.kill('SIGTERM');
-    expect((await p.exited).code).toBe(1);
+    expect((await p.exited).code).toBe(2);
     expect(p.lines.at(-1)).toMatchObject({ level: 'warn', message: 'second signal: exiting now', signal: 'SIGTERM' });
   });
 
-  it('exits 1 when the steps outlast the timeout', async () => {
+  it('exits 2 (forced) when the steps outlast the timeout', async () => {
     const p = startChild('timeout');
     await p.waitFor('ready');
     p.child.kill('SIGTERM');
-    expect((await p.exited).code).toBe(1);
+    expect((await p.exited).code).toBe(2);
     expect(p.lines.at(-1)).toMatchObject({ level: 'error', message: 'shutdown took too long, exiting', ms: 300 });
+  });
+
+  it('moves past a step that outlives its own deadline, runs the rest and exits 2 (forced)', async () => {
+    const p = startChild('stuck-step');
+    await p.waitFor('ready');
+    p.child.kill('SIGTERM');
+    expect((await p.exited).code).toBe(2);
+    expect(p.lines.find((l) => l.message === 'shutdown step outlived its deadline; moving on')).toMatchObject({
+      step: 'second',
+      deadlineMs: 200,
+    });
+    expect(p.messages()).toContain('shutdown 3/3: third');
+    expect(p.lines.at(-1)).toMatchObject({ message: 'shutdown complete', outcome: 'forced' });
+  });
+
+  it('exits 2 (forced) when a step says it had to abandon work', async () => {
+    const p = startChild('forced-step');
+    await p.waitFor('ready');
+    p.child.kill('SIGTERM');
+    expect((await p.exited).code).toBe(2);
+    expect(p.lines.at(-1)).toMatchObject({ message: 'shutdown complete', outcome: 'forced' });
   });
 
   it('leaves other signals to Node', async () => {

@@ -19,3 +19,4 @@ export {
   migrateDatabase,
   PRISMA_MIGRATE_LOCK_KEY,
 } from './migrate.js';
+export { isDatabaseUnavailable } from './unavailable.js';

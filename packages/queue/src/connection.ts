@@ -55,12 +55,24 @@ export function parseRedisClusterUrl(url: string): RedisClusterAddress {
 }
 
 /**
- * Builds an ioredis connection with the settings BullMQ expects for each role: a `Redis` for a `redis://` URL, a
- * `Cluster` for a `redis+cluster://` one (the role's options then apply to every node's connection). The one place
- * connections are made; {@link duplicateRedisConnection} derives the extra ones.
- * The connection name shows up in `CLIENT LIST`, which helps operators see who is connected.
+ * How long one Redis command of a `producer` or `client` connection may take, queueing included, before it fails with
+ * "Command timed out" (answered 503 by the apps). Every such command is short (no blocking reads), so 2 s is far above
+ * a healthy round trip and far below what a person waits for a page.
  */
-export function createRedisConnection(url: string, role: RedisRole, name = 'ttc'): RedisClient {
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
+/**
+ * The ioredis options of each role, in one place.
+ *
+ * - `worker` (BullMQ workers and QueueEvents, blocking reads): `maxRetriesPerRequest: null`, no command timeout, the
+ *   offline queue on: BullMQ requires it, and a worker simply waits for Redis to come back.
+ * - `producer` and `client` (everything on a request path, and the worker's locks and producers): fail fast while
+ *   Redis is down, so a request is answered 503 at once instead of hanging: commands are not queued while
+ *   disconnected (`enableOfflineQueue: false`, switched on only after the first `ready`, so that commands issued
+ *   while the process starts wait for the first connection), retried at most once across a reconnect, and bounded
+ *   by {@link REDIS_COMMAND_TIMEOUT_MS} whatever happens (a Redis that accepts the connection but does not answer).
+ */
+export function redisOptionsFor(role: RedisRole, name = 'ttc'): RedisOptions {
   const options: RedisOptions = {
     connectionName: `${name}:${role}`,
     lazyConnect: false,
@@ -69,17 +81,44 @@ export function createRedisConnection(url: string, role: RedisRole, name = 'ttc'
   };
   if (role === 'worker') {
     options.maxRetriesPerRequest = null;
-  } else if (role === 'producer') {
-    options.maxRetriesPerRequest = 1;
-    options.enableOfflineQueue = true;
-    options.connectTimeout = 5_000;
-  } else {
-    options.maxRetriesPerRequest = 2;
-    options.connectTimeout = 5_000;
+    return options;
   }
-  if (!isRedisClusterUrl(url)) return new Redis(url, options);
-  const address = parseRedisClusterUrl(url);
-  return new Cluster(address.nodes, clusterOptions(options, address));
+  options.maxRetriesPerRequest = 1;
+  options.connectTimeout = 5_000;
+  options.commandTimeout = REDIS_COMMAND_TIMEOUT_MS;
+  return options;
+}
+
+/**
+ * Builds an ioredis connection with the settings of its role ({@link redisOptionsFor}): a `Redis` for a `redis://`
+ * URL, a `Cluster` for a `redis+cluster://` one (the role's options then apply to every node's connection). The one
+ * place connections are made; {@link duplicateRedisConnection} derives the extra ones.
+ * The connection name shows up in `CLIENT LIST`, which helps operators see who is connected.
+ */
+export function createRedisConnection(
+  url: string,
+  role: RedisRole,
+  name = 'ttc',
+  /** Changes to the role's options (the worker's producer allows bulk adds more than 2 s). */
+  overrides: Partial<RedisOptions> = {},
+): RedisClient {
+  const options = { ...redisOptionsFor(role, name), ...overrides };
+  const redis = isRedisClusterUrl(url)
+    ? new Cluster(parseRedisClusterUrl(url).nodes, clusterOptions(options, parseRedisClusterUrl(url)))
+    : new Redis(url, options);
+  if (role !== 'worker' && overrides.enableOfflineQueue === undefined) failFastOnceReady(redis);
+  return redis;
+}
+
+/**
+ * Queues commands only until the first connection is ready (so a process's first commands do not race its
+ * connect), then refuses them at once while disconnected ("Stream isn't writeable…"): ioredis reads
+ * `enableOfflineQueue` on every command (for a cluster, the cluster-wide option).
+ */
+function failFastOnceReady(redis: RedisClient): void {
+  redis.once('ready', () => {
+    redis.options.enableOfflineQueue = false;
+  });
 }
 
 /**
@@ -88,8 +127,11 @@ export function createRedisConnection(url: string, role: RedisRole, name = 'ttc'
  */
 export function duplicateRedisConnection(connection: RedisClient, overrides: RedisOptions): RedisClient {
   if (connection instanceof Cluster) {
+    // The offline queue is a cluster-wide option; everything else is each node's.
+    const { enableOfflineQueue, ...perNode } = overrides;
     return connection.duplicate(undefined, {
-      redisOptions: { ...connection.options.redisOptions, ...overrides },
+      ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+      redisOptions: { ...connection.options.redisOptions, ...perNode },
     });
   }
   return connection.duplicate(overrides);

@@ -18,9 +18,11 @@ export {
   isRedisClusterUrl,
   parseRedisClusterUrl,
   REDIS_CLUSTER_URL,
+  REDIS_COMMAND_TIMEOUT_MS,
   type RedisClient,
   type RedisClusterAddress,
   type RedisRole,
+  redisOptionsFor,
 } from './connection.js';
 export { type JobPresence, jobPresence } from './job-states.js';
 export {
@@ -53,3 +55,5 @@ export {
   defaultJobOptions,
   type Queues,
 } from './queues.js';
+export { isRedisUnavailable, RedisTimeoutError, withRedisDeadline } from './unavailable.js';
+export { stalledJobPickupBoundMs, workerLockSettings } from './worker-settings.js';

@@ -8,6 +8,13 @@ import {
   type WebhookDeliverPayload,
 } from './payloads.js';
 import type { Queues } from './queues.js';
+import { withRedisDeadline } from './unavailable.js';
+
+/**
+ * Bound of one enqueue. Commands are bounded by the connection's command timeout, but BullMQ first waits for its
+ * connection's first `ready` without one (a process started while Redis was down): never longer than this.
+ */
+const ENQUEUE_DEADLINE_MS = 4_000;
 
 /**
  * Enqueues `account.connected`. The payload is validated with the same schema the worker uses, so a producer bug
@@ -18,9 +25,13 @@ export async function enqueueAccountConnected(
   payload: AccountConnectedPayload,
 ): Promise<Job<AccountConnectedPayload>> {
   const data = accountConnectedPayload.parse(payload);
-  return queues.accountConnected.add(QueueNames.accountConnected, data, {
-    jobId: jobIds.accountConnected(data.connectionId),
-  });
+  return withRedisDeadline(
+    queues.accountConnected.add(QueueNames.accountConnected, data, {
+      jobId: jobIds.accountConnected(data.connectionId),
+    }),
+    ENQUEUE_DEADLINE_MS,
+    'enqueue account.connected',
+  );
 }
 
 /** Enqueues the revoke of an account's access token at TikTok, once per token version. */
@@ -30,9 +41,13 @@ export async function enqueueAccountRevoke(
   tokenVersion: number,
 ): Promise<Job<AccountRevokePayload>> {
   const data = accountRevokePayload.parse(payload);
-  return queues.accountRevoke.add(QueueNames.accountRevoke, data, {
-    jobId: jobIds.accountRevoke(data.accountId, tokenVersion),
-  });
+  return withRedisDeadline(
+    queues.accountRevoke.add(QueueNames.accountRevoke, data, {
+      jobId: jobIds.accountRevoke(data.accountId, tokenVersion),
+    }),
+    ENQUEUE_DEADLINE_MS,
+    'enqueue account.revoke',
+  );
 }
 
 /**
@@ -45,11 +60,15 @@ export async function enqueueWebhookDeliveries(
   delayMs: (deliveryId: string) => number = () => 0,
 ): Promise<void> {
   if (deliveryIds.length === 0) return;
-  await queues.webhookDeliver.addBulk(
-    deliveryIds.map((deliveryId) => ({
-      name: QueueNames.webhookDeliver,
-      data: { deliveryId } satisfies WebhookDeliverPayload,
-      opts: { jobId: jobIds.webhookDeliver(deliveryId), delay: delayMs(deliveryId) },
-    })),
+  await withRedisDeadline(
+    queues.webhookDeliver.addBulk(
+      deliveryIds.map((deliveryId) => ({
+        name: QueueNames.webhookDeliver,
+        data: { deliveryId } satisfies WebhookDeliverPayload,
+        opts: { jobId: jobIds.webhookDeliver(deliveryId), delay: delayMs(deliveryId) },
+      })),
+    ),
+    ENQUEUE_DEADLINE_MS,
+    'enqueue webhook.deliver',
   );
 }

@@ -10,6 +10,7 @@ export {
   type HttpExchange,
 } from './connect-flow.js';
 export { sendPartialRequest } from './partial-request.js';
+export { type PrivateServer, startPrivatePostgres, startPrivateRedis } from './private-services.js';
 export {
   freePort,
   type ServiceExit,

@@ -3,7 +3,16 @@ import { isAccountError } from '@ttc/accounts';
 import type { FastifyInstance } from 'fastify';
 import type { GraphQLError, GraphQLErrorExtensions } from 'graphql';
 import mercurius, { type MercuriusContext } from 'mercurius';
-import { type AdminErrorCode, adminError, fromAccountError, isAdminErrorCode, statusForCode } from '../errors.js';
+import {
+  type AdminErrorCode,
+  adminError,
+  fromAccountError,
+  isAdminErrorCode,
+  isDependencyUnavailable,
+  RETRY_AFTER_SECONDS,
+  SERVICE_UNAVAILABLE_MESSAGE,
+  statusForCode,
+} from '../errors.js';
 import { type AdminAuthenticator, requireAdmin } from '../plugins/auth.js';
 import type { AdminContext } from './context.js';
 import { graphqlJs } from './graphql-js.js';
@@ -24,6 +33,7 @@ function classify(error: GraphQLError): { code: AdminErrorCode; internal: boolea
   const given = error.extensions?.code;
   if (isAdminErrorCode(given)) return { code: given, internal: false };
   const original = error.originalError as (Error & { code?: string; statusCode?: number }) | undefined;
+  if (isDependencyUnavailable(original)) return { code: 'SERVICE_UNAVAILABLE', internal: false };
   if (original && !(original instanceof graphqlJs.GraphQLError)) {
     // Fastify body parsing (malformed JSON, wrong content type) and Mercurius request errors (no query, GET mutation).
     const status = original.statusCode ?? 500;
@@ -83,9 +93,17 @@ export function formatErrors(execution: Execution, ctx: MercuriusContext) {
     else flat.push(answerAccountError(error));
   }
   let requestLevelCode: AdminErrorCode | undefined;
+  const codes = new Set<AdminErrorCode>();
   const errors = flat.map((error) => {
     const { code, internal } = classify(error);
+    codes.add(code);
     if (!error.path && requestLevelCode === undefined) requestLevelCode = code;
+    if (code === 'SERVICE_UNAVAILABLE') {
+      const cause = error.originalError;
+      log.warn({ err: { name: cause?.name, message: cause?.message }, path: error.path }, 'dependency unavailable');
+      const json = error.toJSON();
+      return { ...json, message: SERVICE_UNAVAILABLE_MESSAGE, extensions: { code } };
+    }
     if (internal) {
       log.error({ err: error.originalError ?? error, path: error.path }, 'graphql resolver failed');
     } else {
@@ -99,7 +117,14 @@ export function formatErrors(execution: Execution, ctx: MercuriusContext) {
     };
   });
   const data = execution.data ?? null;
-  const statusCode = data === null && requestLevelCode !== undefined ? (statusForCode[requestLevelCode] ?? 400) : 200;
+  let statusCode = data === null && requestLevelCode !== undefined ? (statusForCode[requestLevelCode] ?? 400) : 200;
+  // A dependency down is the server's state, not the query's: 503 with Retry-After, so that clients and proxies
+  // retry, even when some fields could be read. A queue field that failed alone keeps its partial 200 answer.
+  const unavailable = codes.has('SERVICE_UNAVAILABLE') || (data === null && codes.has('QUEUE_UNAVAILABLE'));
+  if (unavailable) {
+    statusCode = 503;
+    ctx.reply?.header('retry-after', String(RETRY_AFTER_SECONDS));
+  }
   return { statusCode, response: { data, errors } };
 }
 

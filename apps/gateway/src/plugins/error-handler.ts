@@ -1,4 +1,6 @@
 import { isAccountError } from '@ttc/accounts';
+import { isDatabaseUnavailable } from '@ttc/db';
+import { isRedisUnavailable } from '@ttc/queue';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { type ErrorBody, fromAccountError, GatewayError, GatewayErrors, isGatewayError } from '../errors.js';
@@ -18,6 +20,8 @@ declare module 'fastify' {
  */
 export function toGatewayError(error: unknown, page = false): GatewayError {
   if (isGatewayError(error)) return error;
+  // Postgres or Redis down, restarting or too slow (bounded by the statement and command timeouts): 503, not 500.
+  if (isDependencyUnavailable(error)) return new GatewayError('GW_UNAVAILABLE', undefined, { cause: error });
   if (isAccountError(error)) return fromAccountError(error, page);
   const e = error as Partial<FastifyError> & { statusCode?: number };
   if (e?.validation) return new GatewayError('GW_VALIDATION', e.validation[0]?.message, { cause: error });
@@ -46,6 +50,11 @@ export function toGatewayError(error: unknown, page = false): GatewayError {
   return new GatewayError('GW_INTERNAL', undefined, { cause: error });
 }
 
+/** Whether `error` says Postgres or Redis is unavailable (the one place the gateway decides it). */
+export function isDependencyUnavailable(error: unknown): boolean {
+  return isDatabaseUnavailable(error) || isRedisUnavailable(error);
+}
+
 function wantsPage(request: FastifyRequest): boolean {
   if (request.routeOptions.config?.page === true) return true;
   if (request.url.startsWith('/v1/')) return false;
@@ -59,14 +68,23 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
   const message = error.statusCode >= 500 ? GatewayErrors[error.code].message : error.message;
   reply.status(error.statusCode).header('cache-control', 'no-store');
   if (error.code === 'GW_UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
+  const entry = GatewayErrors[error.code];
+  if ('retryAfterSeconds' in entry) reply.header('retry-after', String(entry.retryAfterSeconds));
   if (wantsPage(request)) {
+    // A page that failed because something is down offers to load it again (a GET can be repeated safely); not
+    // TikTok's callback, whose URL holds a one-time code: that one leads back to the account list instead.
+    const unavailable = error.code === 'GW_UNAVAILABLE';
+    const callback = request.url.startsWith('/auth/');
+    const retry = unavailable && request.method === 'GET' && !callback ? request.url : error.links.retry;
+    const backToConnect = error.links.backToConnect ?? (unavailable && callback);
     return reply.type('text/html; charset=utf-8').send(
       renderErrorPage({
         title: error.title,
         message,
         code: error.code,
         returnTo: error.links.returnTo,
-        backToConnect: error.links.backToConnect ?? false,
+        backToConnect,
+        retry,
       }),
     );
   }
@@ -78,7 +96,12 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
 export const errorHandling = fastifyPlugin(async (app: FastifyInstance) => {
   app.setErrorHandler((error, request, reply) => {
     const mapped = toGatewayError(error, wantsPage(request));
-    if (mapped.statusCode >= 500) {
+    if (mapped.code === 'GW_UNAVAILABLE') {
+      request.log.warn(
+        { err: { name: (error as Error).name, message: (error as Error).message } },
+        'dependency unavailable',
+      );
+    } else if (mapped.statusCode >= 500) {
       request.log.error({ err: error, code: mapped.code }, 'request failed');
     } else {
       request.log.info({ code: mapped.code, status: mapped.statusCode }, 'request refused');

@@ -24,6 +24,11 @@ export const connectCookiePayload = z.object({
   exp: z.number().int().positive(),
   /** Present when the page runs in a popup opened by the upstream app (`?display=popup`, or the session's option). */
   dm: z.literal('popup').optional(),
+  /**
+   * The session's `returnTo`, so that the page can still link back to the app when the session itself is gone
+   * (Redis lost it mid-connect). Optional: cookies issued before it was added stay valid.
+   */
+  rt: z.string().max(2048).optional(),
 });
 export type ConnectCookie = z.infer<typeof connectCookiePayload>;
 

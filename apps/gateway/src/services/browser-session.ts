@@ -54,7 +54,7 @@ export async function loadBrowserSession(
   const session = await ctx.sessions.load(cookie.sr, now);
   if (session === null) {
     clearConnectCookie(ctx, reply);
-    throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
+    throw new GatewayError('GW_CONNECT_SESSION_EXPIRED', undefined, { links: { returnTo: cookie.rt } });
   }
   // The cookie is sealed by us, so this only fails if the cookie secret leaked; checked anyway (cheap).
   if (session.claimedBy !== hashToken(cookie.bid)) throw new GatewayError('GW_CONNECT_SESSION_MISSING');

@@ -22,9 +22,12 @@ export class ConnectOutcomeWaiter {
   private readonly connection: RedisClient;
 
   constructor(private readonly deps: { redis: RedisClient; prefix: string; sessions: ConnectSessionStore }) {
-    // A blocking reader needs its own connection (BullMQ's rule: no retry limit per request on it).
+    // A blocking reader needs its own connection (BullMQ's rule: no retry limit per request on it), without the
+    // request path's fail-fast options (a 2 s command timeout would cut every blocking read).
     this.connection = duplicateRedisConnection(deps.redis, {
       maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+      enableOfflineQueue: true,
       connectionName: 'gateway:connect-events',
     });
     // Redis trouble is reported by the gateway's main connection and /readyz; this one just reconnects.

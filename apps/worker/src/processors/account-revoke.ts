@@ -10,13 +10,15 @@ import { type Job, UnrecoverableError } from 'bullmq';
  * `UnrecoverableError`, so it stays visible among the failed jobs; transient TikTok errors are thrown for the queue's
  * retries (about 30, over days).
  */
-export function accountRevokeProcessor(accounts: Accounts): (job: Job) => Promise<RevokeOutcome> {
-  return async (job) => {
+export function accountRevokeProcessor(
+  accounts: Accounts,
+): (job: Job, token?: string, signal?: AbortSignal) => Promise<RevokeOutcome> {
+  return async (job, _token, signal) => {
     const parsed = accountRevokePayload.safeParse(job.data);
     if (!parsed.success) {
       throw new UnrecoverableError(describePayloadIssues('account.revoke', parsed.error.issues));
     }
-    const outcome = await accounts.revoke(parsed.data);
+    const outcome = await accounts.revoke(parsed.data, signal ? { signal } : {});
     if (outcome === 'refused') throw new UnrecoverableError('TikTok refused the revoke');
     return outcome;
   };

@@ -25,15 +25,21 @@ export interface TokenRefreshJobResult {
 export function tokenRefreshProcessor(
   accounts: Accounts,
   metrics?: WorkerMetrics,
-): (job: Job, token?: string) => Promise<TokenRefreshJobResult> {
-  return async (job, token) => {
+): (job: Job, token?: string, signal?: AbortSignal) => Promise<TokenRefreshJobResult> {
+  return async (job, token, signal) => {
     const parsed = tokenRefreshPayload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(describePayloadIssues('token.refresh', parsed.error.issues));
     const { accountId, reason } = parsed.data;
     if (!isUuid(accountId)) throw new UnrecoverableError('token.refresh payload is invalid: accountId (not a UUID)');
 
     const manual = reason === 'manual';
-    const result = await accounts.refresh(accountId, { reason, force: manual, schedule: false });
+    // The signal is BullMQ's: aborted when the worker gives up on its jobs at the end of a stop.
+    const result = await accounts.refresh(accountId, {
+      reason,
+      force: manual,
+      schedule: false,
+      ...(signal ? { signal } : {}),
+    });
     metrics?.refreshOutcomes.inc({ result: result.outcome, reason });
 
     let next = accounts.refreshJobs.nextRunAt(result.account, result.retryAt);

@@ -61,6 +61,7 @@ export const connectLinkRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app
             bid,
             uid: session.userId,
             exp: now + ttlSeconds * 1000,
+            rt: session.returnTo,
             ...(popup ? { dm: 'popup' as const } : {}),
           },
           ttlSeconds,

@@ -146,7 +146,8 @@ export const callbackRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
       const session = await ctx.sessions.load(cookie.sr, ctx.now());
       if (session === null) {
         ctx.metrics.callbacks.inc({ result: 'rejected', reason: 'GW_CONNECT_SESSION_EXPIRED' });
-        throw new GatewayError('GW_CONNECT_SESSION_EXPIRED');
+        // Expired, or lost with Redis while the user was at TikTok: the code is never exchanged, nothing is added.
+        throw new GatewayError('GW_CONNECT_SESSION_EXPIRED', undefined, { links: { returnTo: cookie.rt } });
       }
       // The cookie is sealed by us, so this only fails if the cookie secret leaked; checked anyway (cheap).
       if (session.claimedBy !== hashToken(cookie.bid) || session.userId !== cookie.uid) {
