@@ -126,15 +126,22 @@ function failFastOnceReady(redis: RedisClient): void {
  * cluster the options go to every node's connection, as `Cluster.duplicate` expects them.
  */
 export function duplicateRedisConnection(connection: RedisClient, overrides: RedisOptions): RedisClient {
+  // A fail-fast original has its offline queue off once ready; the copy starts like the original did (queueing
+  // until its own first connection is ready, then failing fast), unless the overrides say otherwise.
+  const failsFast = connection.options.enableOfflineQueue === false && overrides.enableOfflineQueue === undefined;
+  const { enableOfflineQueue = true, ...rest } = overrides;
+  let copy: RedisClient;
   if (connection instanceof Cluster) {
     // The offline queue is a cluster-wide option; everything else is each node's.
-    const { enableOfflineQueue, ...perNode } = overrides;
-    return connection.duplicate(undefined, {
-      ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
-      redisOptions: { ...connection.options.redisOptions, ...perNode },
+    copy = connection.duplicate(undefined, {
+      enableOfflineQueue,
+      redisOptions: { ...connection.options.redisOptions, ...rest },
     });
+  } else {
+    copy = connection.duplicate({ ...rest, enableOfflineQueue });
   }
-  return connection.duplicate(overrides);
+  if (failsFast) failFastOnceReady(copy);
+  return copy;
 }
 
 /** The cluster form of one role's options: the client-wide ones at the top, the rest for each node. */
