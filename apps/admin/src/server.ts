@@ -16,7 +16,10 @@ try {
   throw error;
 }
 
-const prisma = createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
+const prisma = createPrismaClient(config.databaseUrl, {
+  poolSize: config.databasePoolSize,
+  preparedStatements: config.databasePreparedStatements,
+});
 const redis = createRedisConnection(config.redisUrl, 'client', 'admin');
 const queueConnection = createRedisConnection(config.redisUrl, 'producer', 'admin');
 const queues = createQueues({ connection: queueConnection, prefix: config.queuePrefix });

@@ -8,7 +8,10 @@ import { buildGateway } from './app.js';
 
 // Entry point: wires clients, listens, and shuts down in order.
 const config = loadConfig({ service: 'gateway' });
-const prisma = createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
+const prisma = createPrismaClient(config.databaseUrl, {
+  poolSize: config.databasePoolSize,
+  preparedStatements: config.databasePreparedStatements,
+});
 const redis = createRedisConnection(config.redisUrl, 'client', 'gateway');
 const producer = createRedisConnection(config.redisUrl, 'producer', 'gateway');
 const queues = createQueues({ connection: producer, prefix: config.queuePrefix });

@@ -18,7 +18,10 @@ const config = loadConfig({ service: 'worker' });
 const logger = createLogger({ level: config.logLevel });
 logger.info({ config: describeConfig(config) }, 'starting worker');
 
-const prisma = createPrismaClient(config.databaseUrl, { poolSize: config.databasePoolSize });
+const prisma = createPrismaClient(config.databaseUrl, {
+  poolSize: config.databasePoolSize,
+  preparedStatements: config.databasePreparedStatements,
+});
 const keyring = parseKeyring(config.tokenEncryptionKeys);
 const workerConnection = createRedisConnection(config.redisUrl, 'worker', 'worker');
 const redis = createRedisConnection(config.redisUrl, 'client', 'worker');

@@ -55,6 +55,7 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_PREPARED_STATEMENTS: z.stringbool().default(true),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -172,6 +173,8 @@ export interface AppConfig {
   ports: { gateway: number; admin: number; workerMetrics: number; sandbox: number };
   databaseUrl: string;
   databasePoolSize: number;
+  /** DATABASE_PREPARED_STATEMENTS: statements parsed and planned once per connection (off behind PgBouncer < 1.21). */
+  databasePreparedStatements: boolean;
   redisUrl: string;
   queuePrefix: string;
   tiktok: {
@@ -339,6 +342,7 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     },
     databaseUrl: env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/tiktok_connect',
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    databasePreparedStatements: env.DATABASE_PREPARED_STATEMENTS,
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     queuePrefix: env.QUEUE_PREFIX,
     tiktok: {
