@@ -8,7 +8,8 @@
 //                                      + one pg primary-key SELECT + one AES-256-GCM decrypt (@ttc/crypto)
 // Goals: throughput ratio ≥ 0.5 for both. The servers' CPU per request is also reported (bare's over ours): on a
 // shared 2-core machine the load generator competes with the server, which pushes throughput ratios towards 1; the
-// CPU ratio is what the ratio would be if the servers were the bottleneck. The rate limiter's share: the gateway's
+// CPU ratio is what the ratio would be if the servers were the bottleneck (each server's idle CPU, measured for 1 s
+// before the load, is taken out). The rate limiter's share: the gateway's
 // CPU per request with it minus without it, over with it (goal < 10 %).
 // Production logging (one JSON line per request) is off in every server: this compares the work, not the log sink.
 // Clients come from many addresses (X-Forwarded-For, TRUST_PROXY on) so that no request is refused by the limiter.
@@ -178,12 +179,18 @@ async function measure(
     execArgv: [...process.execArgv, ...(profile ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])],
   });
   const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', resolve as never));
+  // What the process burns with no request at all (timers, the connect-outcome reader's blocking reads, GC): taken
+  // out of the CPU per request, or a slow round would charge it to the few requests it served.
+  const idle0 = await serverCpu(child);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const idlePerSec = (await serverCpu(child)) - idle0;
   const out = {} as Record<Route, Measure>;
   for (const route of ['sessions', 'token'] as const) {
     await load(port, route, ids, 1, connections); // warm-up
     const before = await serverCpu(child);
     const rps = await load(port, route, ids, seconds, connections);
-    out[route] = { rps, cpuUs: ((await serverCpu(child)) - before) / (rps * seconds) };
+    const used = (await serverCpu(child)) - before - idlePerSec * seconds;
+    out[route] = { rps, cpuUs: Math.max(0, used) / (rps * seconds) };
   }
   child.kill(profile ? 'SIGINT' : 'SIGKILL');
   await new Promise((resolve) => child.once('exit', resolve));

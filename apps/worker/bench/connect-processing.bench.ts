@@ -38,20 +38,27 @@ const cpuNow = () => {
   return u.user + u.system;
 };
 
-/** CPU time (µs) the Postgres backends serving database `name` have used, from /proc (same machine). */
-async function backendsCpu(raw: pg.Client, name: string): Promise<number> {
+/**
+ * CPU time (µs) of each Postgres backend serving database `name`, by pid, from /proc (same machine). A phase's cost
+ * is the sum over pids of end − start (a backend that started during the phase counts from 0).
+ */
+async function backendsCpu(raw: pg.Client, name: string): Promise<Map<number, number>> {
   const { rows } = await raw.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name]);
-  let ticks = 0;
+  const byPid = new Map<number, number>();
   for (const { pid } of rows) {
     try {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+      // utime + stime (fields 14 and 15 of stat), in ticks of 1/100 s (USER_HZ)
+      byPid.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100);
     } catch {
       // Not on this machine's /proc (a remote Postgres): no backend CPU.
     }
   }
-  return (ticks * 1e6) / 100; // USER_HZ is 100 on Linux
+  return byPid;
 }
+
+const cpuSince = (before: Map<number, number>, after: Map<number, number>) =>
+  [...after].reduce((sum, [pid, us]) => sum + us - (before.get(pid) ?? 0), 0);
 
 async function main() {
   const startLoad = loadNow();
@@ -135,7 +142,7 @@ async function main() {
     await done;
     const ms = performance.now() - t0;
     const cpuUs = cpuNow() - cpu0;
-    const pgCpuUs = (await backendsCpu(raw, dbName)) - pgCpu0;
+    const pgCpuUs = cpuSince(pgCpu0, await backendsCpu(raw, dbName));
     if (session) {
       const { profile: cpuProfile } = await session.post('Profiler.stop');
       const file = `/tmp/prof/connect-processing-${Date.now()}.cpuprofile`;
@@ -191,7 +198,7 @@ async function main() {
     }
     const ms = performance.now() - t0;
     const cpuUs = cpuNow() - cpu0;
-    const pgCpuUs = (await backendsCpu(raw, dbName)) - pgCpu0;
+    const pgCpuUs = cpuSince(pgCpu0, await backendsCpu(raw, dbName));
     return { perSec: N / (ms / 1000), cpuUsPerJob: cpuUs / N, pgCpuUsPerJob: pgCpuUs / N };
   };
 
