@@ -226,11 +226,11 @@ async function main() {
     writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
     writeFileSync(new URL('accounts-latest.json', dir), `${JSON.stringify(output, null, 2)}\n`);
     console.log(`written to ${file.pathname}`);
-    const load = loadSpan(startLoad);
+    const loadRange = loadSpan(startLoad);
     writeRows(
       fileURLToPath(dir),
       'admin',
-      rows.map((r) => ({ ...r, load })),
+      rows.map((r) => ({ ...r, load: loadRange })),
     );
   } finally {
     for (const app of apps.reverse()) await app.close().catch(() => {});
