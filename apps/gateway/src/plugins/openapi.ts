@@ -38,9 +38,20 @@ interface GatewayPackage {
   description?: string;
 }
 
-/** The gateway's package.json (from src/ in development, dist/ once built: both one level down). */
+/**
+ * The gateway's package.json: two levels up from src/plugins/ in development, one level up from the bundle
+ * dist/server.js once built (which read apps/package.json before, and the compiled gateway did not start).
+ */
 function gatewayPackage(): GatewayPackage {
-  return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as GatewayPackage;
+  for (const path of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as GatewayPackage;
+      if (pkg.name === '@ttc/gateway') return pkg;
+    } catch {
+      // Not this layout: try the other.
+    }
+  }
+  throw new Error("the gateway's package.json was not found next to its code");
 }
 
 const zodTransform = createJsonSchemaTransform({ skipList: [] });
