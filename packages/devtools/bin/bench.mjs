@@ -4,9 +4,9 @@
 // its own table and writes its rows (the shared format, bench-rows.mjs) to `<app>/bench/results/<name>.json`; then
 // this prints ONE Markdown table of the rows of the benches it ran and writes it to `bench-results.md`.
 // Names: see `benches` below (default: all). `pnpm bench --table` only rebuilds the table from the results files
-// already there (every bench's latest run), without running anything.
+// already there (every `<app>/bench/results/*.json` in the shared format: each bench's latest run), running nothing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { markdownTable } from './bench-rows.mjs';
 import { bootstrap, root } from './bootstrap.mjs';
@@ -78,11 +78,29 @@ function writeTable(rows, note) {
   console.log(`\n(written to bench-results.md)`);
 }
 
+/** Every results file in the shared format under apps/* and packages/* (also benches this list does not name). */
+function allResultFiles() {
+  const files = [];
+  for (const group of ['apps', 'packages']) {
+    for (const dir of readdirSync(join(root, group), { withFileTypes: true })) {
+      const results = join(root, group, dir.name, 'bench', 'results');
+      if (!dir.isDirectory() || !existsSync(results)) continue;
+      for (const f of readdirSync(results)) if (f.endsWith('.json')) files.push(join(results, f));
+    }
+  }
+  return files;
+}
+
 if (process.argv.includes('--table')) {
-  writeTable(
-    Object.entries(benches).flatMap(([name, bench]) => readRows(name, bench)),
-    `Latest rows of every bench (\`pnpm bench --table\`), ${new Date().toISOString()}`,
-  );
+  const rows = allResultFiles().flatMap((file) => {
+    try {
+      const parsed = JSON.parse(readFileSync(file, 'utf8'));
+      return typeof parsed.bench === 'string' && Array.isArray(parsed.rows) ? parsed.rows : [];
+    } catch {
+      return [];
+    }
+  });
+  writeTable(rows, `Latest rows of every bench (\`pnpm bench --table\`), ${new Date().toISOString()}`);
   process.exit(0);
 }
 
