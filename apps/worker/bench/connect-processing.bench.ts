@@ -10,7 +10,7 @@
 // ≥ 0.5 of B's. Also reported: this process's CPU per job (A runs the worker here; B is mostly Postgres's CPU), and,
 // with BENCH_PROFILE=1, a `--cpu-prof` style profile of one A round in /tmp/prof (open it in Chrome's DevTools).
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { createAccounts } from '@ttc/accounts';
@@ -145,6 +145,7 @@ async function main() {
     const pgCpuUs = cpuSince(pgCpu0, await backendsCpu(raw, dbName));
     if (session) {
       const { profile: cpuProfile } = await session.post('Profiler.stop');
+      mkdirSync('/tmp/prof', { recursive: true });
       const file = `/tmp/prof/connect-processing-${Date.now()}.cpuprofile`;
       writeFileSync(file, JSON.stringify(cpuProfile));
       console.log(`  profile: ${file}`);
