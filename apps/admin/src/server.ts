@@ -20,6 +20,7 @@ try {
 const prisma = createPrismaClient(config.databaseUrl, {
   poolSize: config.databasePoolSize,
   statementTimeoutMs: config.databaseStatementTimeoutMs,
+  preparedStatements: config.databasePreparedStatements,
 });
 const redis = createRedisConnection(config.redisUrl, 'client', 'admin');
 const queueConnection = createRedisConnection(config.redisUrl, 'producer', 'admin');

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { row, writeRows } from '../../../packages/devtools/bin/bench-rows.mjs';
 
 const role = process.argv[2];
 const self = fileURLToPath(import.meta.url);
@@ -202,5 +203,37 @@ else if (role === 'show') {
   };
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`results: ${file}`);
+  // The shared row format (pnpm bench's table).
+  const load = `${(loadBefore[0] ?? 0).toFixed(1)}–${(loadavg()[0] ?? 0).toFixed(1)}`;
+  const rps = (kind: string) => (results[kind] ?? []).map((r) => r.rps);
+  const cpu = (kind: string) => (results[kind] ?? []).map((r) => r.cpuUs);
+  const common = { baseline: 'bare Fastify 302', goal: '≥ 0.5', meets: (x: number) => x >= 0.5, load };
+  writeRows(dir, 'redirect', [
+    row({
+      ...common,
+      measure: 'GET /connect/tiktok (authorize redirect), throughput',
+      project: 'gateway, no request log',
+      unit: 'req/s',
+      projectRounds: rps('gateway'),
+      baselineRounds: rps('bare'),
+    }),
+    row({
+      ...common,
+      measure: 'GET /connect/tiktok, server CPU per request (ratio = bare / ours)',
+      project: 'gateway, no request log',
+      unit: 'µs',
+      projectRounds: cpu('gateway'),
+      baselineRounds: cpu('bare'),
+      ratioOf: (p, b) => b / p,
+    }),
+    row({
+      ...common,
+      measure: 'GET /connect/tiktok, throughput, production request log',
+      project: 'gateway, JSON log line per request',
+      unit: 'req/s',
+      projectRounds: rps('gateway-logging'),
+      baselineRounds: rps('bare'),
+    }),
+  ]);
   process.exit(0);
 }

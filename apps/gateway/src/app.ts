@@ -62,6 +62,8 @@ export interface GatewayDeps {
   trustProxy?: FastifyServerOptions['trustProxy'];
   /** Sees every route as it is registered (the OpenAPI test lists them to find any the document misses). */
   onRoute?: (route: FastifyRouteOptions) => void;
+  /** False leaves the rate limiter out (only `pnpm bench gateway-api`, to measure what it costs). Default true. */
+  rateLimit?: boolean;
 }
 
 /** Query strings and one-time link ids never reach the logs: they carry codes, states and session secrets. */
@@ -189,7 +191,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(popupMode, { ctx, popupCsp: popupPageCsp(frameworkErrorHeaders) });
   await app.register(formbody, { bodyLimit: 4096 });
   await app.register(metricsPlugin, { metrics, token: config.metricsToken });
-  await app.register(rateLimits, { redis: deps.redis, nameSpace: `${config.queuePrefix}:gateway-rate-limit:` });
+  if (deps.rateLimit !== false) {
+    await app.register(rateLimits, { redis: deps.redis, nameSpace: `${config.queuePrefix}:gateway-rate-limit:` });
+  }
 
   const routeOptions: RouteOptions = { ctx };
   await app.register(rootRoutes, routeOptions);

@@ -18,6 +18,7 @@ const config = loadConfig({ service: 'gateway' });
 const prisma = createPrismaClient(config.databaseUrl, {
   poolSize: config.databasePoolSize,
   statementTimeoutMs: config.databaseStatementTimeoutMs,
+  preparedStatements: config.databasePreparedStatements,
 });
 const redis = createRedisConnection(config.redisUrl, 'client', 'gateway');
 const producer = createRedisConnection(config.redisUrl, 'producer', 'gateway');

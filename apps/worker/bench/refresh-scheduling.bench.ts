@@ -10,11 +10,14 @@
 // The Redis is shared with other people's tests, so nothing is flushed: each phase uses its own key prefix and
 // deletes it afterwards with SCAN + UNLINK. Env: BENCH_DATABASE_URL / TEST_DATABASE_URL, BENCH_REDIS_URL / TEST_REDIS_URL.
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { createAccounts } from '@ttc/accounts';
 import { generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase } from '@ttc/db/testing';
 import type { RedisClient } from '@ttc/queue';
 import { createQueues, createRedisConnection, jobIds, QueueNames } from '@ttc/queue';
+import { row, writeRows } from '../../../packages/devtools/bin/bench-rows.mjs';
 import { deletePrefix, writeResults } from './support.js';
 
 const N = Number(process.env.BENCH_ACCOUNTS ?? 100_000);
@@ -59,6 +62,7 @@ const time = async <T>(fn: () => Promise<T>): Promise<[number, T]> => {
 };
 
 async function main() {
+  const startLoad = loadavg()[0] ?? 0;
   const db = await createTestDatabase({ serverUrl, poolSize: 5 });
   const redis = createRedisConnection(redisUrl, 'client', 'bench');
   const producer = createRedisConnection(redisUrl, 'producer', 'bench', { commandTimeout: 60_000 });
@@ -175,6 +179,49 @@ async function main() {
     console.log(`\nrefresh scheduling, ${accounts.length.toLocaleString('en')} accounts`);
     for (const [what, value, note] of table) console.log(`${what.padEnd(52)} ${value.padStart(12)}  ${note}`);
     writeResults('refresh-scheduling', results);
+    // The shared row format (pnpm bench's table). One pass of each phase: the phases change Redis's state (schedule,
+    // lose every key, rebuild, steady), so they are not repeated in rounds.
+    const load = `${startLoad.toFixed(1)}–${(loadavg()[0] ?? 0).toFixed(1)}`;
+    const n = accounts.length.toLocaleString('en');
+    writeRows(fileURLToPath(new URL('./results/', import.meta.url)), 'refresh', [
+      row({
+        measure: `scheduling ${n} refresh jobs (refreshJobs.ensure), as a ratio ours / baseline`,
+        project: 'refreshJobs.ensure',
+        baseline: 'plain addBulk, same jobs',
+        unit: 'ms',
+        projectRounds: [prodMs],
+        baselineRounds: [plainMs],
+        goal: '≤ 2',
+        meets: (x) => x <= 2,
+        load,
+      }),
+      row({
+        measure: `reconciler rebuild after losing every key, ${n} accounts`,
+        project: 'accounts.reconcile',
+        unit: 'ms',
+        projectRounds: [rebuildMs],
+        load,
+      }),
+      row({
+        measure: `reconciler steady pass, ${n} accounts`,
+        project: 'accounts.reconcile',
+        unit: 'ms',
+        projectRounds: [steadyMs],
+        load,
+      }),
+      row({
+        measure: 'Redis bytes per scheduled account (INFO used_memory delta)',
+        project: 'refreshJobs.ensure',
+        baseline: 'plain addBulk',
+        unit: 'B',
+        projectRounds: [results.bytesPerAccountInfo],
+        baselineRounds: [results.bytesPerJobPlainInfo],
+        judge: 'project',
+        goal: '< 1,000 B',
+        meets: (x) => x < 1000,
+        load,
+      }),
+    ]);
   } finally {
     await deletePrefix(redis, prefixes.plain).catch(() => undefined);
     await deletePrefix(redis, prefixes.prod).catch(() => undefined);

@@ -18,12 +18,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { createTestAccounts, makeTestConnection } from '@ttc/accounts/testing';
 import { generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase } from '@ttc/db/testing';
 import { createQueues, createRedisConnection, QueueNames } from '@ttc/queue';
 import { createWebhookDeliverer } from '@ttc/webhooks';
 import { pino } from 'pino';
+import { row, writeRows } from '../../../packages/devtools/bin/bench-rows.mjs';
 import { buildWorker } from '../src/worker.js';
 import { deletePrefix, writeResults } from './support.js';
 
@@ -260,6 +262,17 @@ async function main() {
       `${'load average (1/5/15 min) before / after'.padEnd(44)} ${results.loadavg.before.join(' ')} / ${results.loadavg.after.join(' ')} (${results.cpus} CPUs)`,
     );
     writeResults('webhook-delivery', results);
+    writeRows(fileURLToPath(new URL('./results/', import.meta.url)), 'webhooks', [
+      row({
+        measure: `webhooks end to end, ${N.toLocaleString('en')} events (outbox → worker → receiver)`,
+        project: `outbox + worker, concurrency ${C}`,
+        baseline: `plain fetch POSTs, ${C} at a time`,
+        unit: 'events/s',
+        projectRounds: rounds.map((r) => r.outbox.eventsPerSec),
+        baselineRounds: rounds.map((r) => r.fetch.eventsPerSec),
+        load: `${(loadBefore[0] ?? 0).toFixed(1)}–${(loadavg()[0] ?? 0).toFixed(1)}`,
+      }),
+    ]);
   } finally {
     await worker.close();
     await receiver.close();

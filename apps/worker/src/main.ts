@@ -26,6 +26,7 @@ logger.info({ config: describeConfig(config) }, 'starting worker');
 const prisma = createPrismaClient(config.databaseUrl, {
   poolSize: config.databasePoolSize,
   statementTimeoutMs: config.databaseStatementTimeoutMs,
+  preparedStatements: config.databasePreparedStatements,
 });
 const keyring = parseKeyring(config.tokenEncryptionKeys);
 const workerConnection = createRedisConnection(config.redisUrl, 'worker', 'worker');

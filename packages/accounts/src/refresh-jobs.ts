@@ -78,8 +78,9 @@ export interface RefreshJobs {
   /**
    * Makes the job due at `nextRefreshAt`: added when missing, its delay changed in place when delayed, replaced when
    * failed or completed, and left alone when waiting or running (it reschedules itself from the row when it ends).
+   * `newAccount`: the row was just inserted, so no job can exist yet: added in one call, without looking first.
    */
-  schedule(account: { id: string; nextRefreshAt: Date }): Promise<ScheduleResult>;
+  schedule(account: { id: string; nextRefreshAt: Date }, opts?: { newAccount?: boolean }): Promise<ScheduleResult>;
   /**
    * Ensures every given account has its job, in bulk: one Lua call tells which job hashes exist (and which failed),
    * one `addBulk` adds the missing ones. Existing jobs keep their time. No Redis key scan.
@@ -126,8 +127,16 @@ export function createRefreshJobs(ctx: Pick<AccountsContext, 'queues' | 'redis' 
       return new Date(ctx.now());
     },
 
-    async schedule(account) {
+    async schedule(account, opts) {
       const jobId = jobIds.tokenRefresh(account.id);
+      if (opts?.newAccount) {
+        // Were it there after all, BullMQ's add with the same job id would leave it as it is.
+        await queue.add(QueueNames.tokenRefresh, scheduledData(account.id), {
+          jobId,
+          delay: delayUntil(account.nextRefreshAt),
+        });
+        return 'added';
+      }
       let lastError: unknown;
       // A job can change state between our read and our write (a worker takes it, say): look again, a few times.
       for (let attempt = 0; attempt < 4; attempt++) {

@@ -29,25 +29,15 @@ export interface TokenRow {
   lastError: string | null;
 }
 
-const tokenRowSelect = {
-  id: true,
-  userId: true,
-  openId: true,
-  status: true,
-  scopes: true,
-  tokenVersion: true,
-  accessTokenCiphertext: true,
-  refreshTokenCiphertext: true,
-  accessTokenExpiresAt: true,
-  refreshTokenExpiresAt: true,
-  tokensObtainedAt: true,
-  nextRefreshAt: true,
-  refreshFailureCount: true,
-  lastError: true,
-} as const;
-
+/**
+ * The account's token row. A raw statement (prepared once per connection, see `preparedStatementNames` in @ttc/db)
+ * rather than `findUnique`: it is the hot read of `GET /v1/accounts/:id/access-token`, where Prisma's query
+ * compiler and result mapping cost more CPU than the query itself (`pnpm bench gateway-api`).
+ */
 export async function readTokenRow(ctx: AccountsContext, accountId: string): Promise<TokenRow | null> {
-  return ctx.prisma.socialAccount.findUnique({ where: { id: accountId }, select: tokenRowSelect });
+  const [row] = await ctx.prisma.$queryRaw<TokenRow[]>`
+    SELECT ${TOKEN_ROW_COLUMNS} FROM social_accounts WHERE id = ${accountId}::uuid`;
+  return row ?? null;
 }
 
 /** {@link TokenRow}'s columns under their field names, for `RETURNING`. */

@@ -413,3 +413,44 @@ describe('disconnectAccount', () => {
     expect(await db.prisma.socialAccount.findUniqueOrThrow({ where: { id: added.accountId } })).toEqual(before);
   });
 });
+
+describe('the refresh job of a connection', () => {
+  const dueAt = async (accountId: string) => {
+    const job = await queues.tokenRefresh.getJob(`refresh-${accountId}`);
+    return { state: await job?.getState(), due: (job?.timestamp ?? 0) + (job?.delay ?? 0) };
+  };
+
+  it('is added for a new account, moved by a reconnect, and never replaced by an add for a "new" account', async () => {
+    const obtained = new Date(Date.now() - 60_000);
+    const first = makeTestConnection(keyring, {
+      obtainedAt: obtained.toISOString(),
+      accessTokenExpiresAt: at(obtained, 24 * 3600_000),
+    });
+    await openConnectSession(first.payload.connectSessionId);
+    const added = await accounts.applyConnection(first.payload);
+    const rowAfterAdd = await db.prisma.socialAccount.findUniqueOrThrow({ where: { id: added.accountId } });
+    const afterAdd = await dueAt(added.accountId);
+    expect(afterAdd.state).toBe('delayed');
+    expect(Math.abs(afterAdd.due - (rowAfterAdd.nextRefreshAt?.getTime() ?? 0))).toBeLessThan(1_000);
+
+    // A reconnect with tokens that expire an hour from now: the same job, moved to the new time.
+    const again = makeTestConnection(keyring, {
+      userId: first.payload.userId,
+      openId: first.payload.openId,
+      obtainedAt: new Date().toISOString(),
+      accessTokenExpiresAt: at(new Date(), 3600_000),
+    });
+    await openConnectSession(again.payload.connectSessionId);
+    expect((await accounts.applyConnection(again.payload)).outcome).toBe('reconnected');
+    const rowAfterReconnect = await db.prisma.socialAccount.findUniqueOrThrow({ where: { id: added.accountId } });
+    const afterReconnect = await dueAt(added.accountId);
+    expect(afterReconnect.state).toBe('delayed');
+    expect(afterReconnect.due).toBeLessThan(afterAdd.due - 3600_000);
+    expect(Math.abs(afterReconnect.due - (rowAfterReconnect.nextRefreshAt?.getTime() ?? 0))).toBeLessThan(1_000);
+
+    // The shortcut for a row just inserted adds without looking: an existing job stays as it is.
+    const far = new Date(Date.now() + 30 * 86_400_000);
+    await accounts.refreshJobs.schedule({ id: added.accountId, nextRefreshAt: far }, { newAccount: true });
+    expect(await dueAt(added.accountId)).toEqual(afterReconnect);
+  });
+});

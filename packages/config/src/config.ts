@@ -80,6 +80,7 @@ const envSchema = z.object({
   // Postgres cancels a statement running longer (a row lock held elsewhere, a server that stopped answering): the
   // apps answer 503 instead of hanging. 0 = no limit.
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  DATABASE_PREPARED_STATEMENTS: z.stringbool().default(true),
   REDIS_URL: z
     .string()
     .regex(
@@ -220,6 +221,8 @@ export interface AppConfig {
   databasePoolSize: number;
   /** Postgres `statement_timeout` of the apps' pools, in ms; 0 = none. */
   databaseStatementTimeoutMs: number;
+  /** DATABASE_PREPARED_STATEMENTS: statements parsed and planned once per connection (off behind PgBouncer < 1.21). */
+  databasePreparedStatements: boolean;
   redisUrl: string;
   queuePrefix: string;
   tiktok: {
@@ -402,6 +405,7 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     databaseUrl: env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/tiktok_connect',
     databasePoolSize: env.DATABASE_POOL_SIZE,
     databaseStatementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+    databasePreparedStatements: env.DATABASE_PREPARED_STATEMENTS,
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     // On a Redis Cluster every key of the product must live in one slot (BullMQ's scripts and the connect-session
     // writes touch several keys at once): the prefix becomes a hash tag. A single server keeps the plain prefix, so an

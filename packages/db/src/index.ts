@@ -1,4 +1,9 @@
-export { type CreatePrismaClientOptions, createPrismaClient } from './client.js';
+export {
+  type CreatePrismaClientOptions,
+  createPrismaClient,
+  PREPARED_MARKER,
+  preparedStatementNames,
+} from './client.js';
 export {
   type AccountEvent,
   AccountEventType,

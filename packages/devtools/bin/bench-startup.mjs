@@ -10,9 +10,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadNow, loadSpan, row, writeRows } from './bench-rows.mjs';
 import { bootstrap, root } from './bootstrap.mjs';
 
 const rounds = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 3);
+const startLoad = loadNow();
 const IDLE_MS = 3_000;
 const READY_TIMEOUT_MS = 60_000;
 
@@ -195,3 +197,30 @@ mkdirSync(dir, { recursive: true });
 const file = join(dir, `startup-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, `${JSON.stringify({ rounds, idleMs: IDLE_MS, node: process.version, results }, null, 2)}\n`);
 console.log(`\n${file}`);
+// The shared row format (pnpm bench's table): compiled against tsx, per app; ratio = compiled / tsx.
+const load = loadSpan(startLoad);
+writeRows(
+  dir,
+  'startup',
+  apps.flatMap((app) => {
+    const r = results[app.name];
+    const of = (mode, key) => r[mode].map((m) => m[key]);
+    const common = { project: 'node dist/… (compiled)', baseline: 'tsx src/…', load };
+    return [
+      row({
+        ...common,
+        measure: `${app.name}: time to ready`,
+        unit: 'ms',
+        projectRounds: of('compiled', 'readyMs'),
+        baselineRounds: of('tsx', 'readyMs'),
+      }),
+      row({
+        ...common,
+        measure: `${app.name}: idle RSS`,
+        unit: 'MB',
+        projectRounds: of('compiled', 'rssBytes').map((b) => b / 1e6),
+        baselineRounds: of('tsx', 'rssBytes').map((b) => b / 1e6),
+      }),
+    ];
+  }),
+);

@@ -41,20 +41,19 @@ interface GatewayPackage {
 }
 
 /**
- * The gateway's package.json: the nearest one above this module that is the gateway's. From the sources it is two
- * levels up (`src/plugins/`); from the compiled bundle (`dist/server.js`) one level up, so it is looked for rather
- * than assumed (a fixed path broke the compiled gateway's start).
+ * The gateway's package.json: two levels up from src/plugins/ in development, one level up from the bundle
+ * dist/server.js once built (which read apps/package.json before, and the compiled gateway did not start).
  */
 function gatewayPackage(): GatewayPackage {
-  for (const up of ['../package.json', '../../package.json', '../../../package.json']) {
+  for (const path of ['../../package.json', '../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as GatewayPackage;
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as GatewayPackage;
       if (pkg.name === '@ttc/gateway') return pkg;
     } catch {
-      // not there: one more level up
+      // Not this layout: try the other.
     }
   }
-  throw new Error('The gateway package.json was not found above the openapi module.');
+  throw new Error("the gateway's package.json was not found next to its code");
 }
 
 const zodTransform = createJsonSchemaTransform({ skipList: [] });

@@ -205,9 +205,12 @@ export const callbackRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
       const aad = tokenAad({ userId: session.userId, openId: tokens.openId });
       const connectionId = randomUUID();
       // Recorded before the enqueue: a fast worker can finish before the redirect, and the page must know the id.
-      await ctx.sessions.recordResult(session.ref, connectionId, { kind: 'pending' });
-      // A "Reconnect" of one account: the page compares it with the account TikTok returned.
-      const reconnecting = await ctx.sessions.readReconnectIntent(session.ref, hashToken(state.nonce));
+      // A "Reconnect" of one account: the page compares it with the account TikTok returned. Both at once (the user
+      // waits for this callback).
+      const [, reconnecting] = await Promise.all([
+        ctx.sessions.recordResult(session.ref, connectionId, { kind: 'pending' }),
+        ctx.sessions.readReconnectIntent(session.ref, hashToken(state.nonce)),
+      ]);
       if (reconnecting !== null) await ctx.sessions.recordConnectionIntent(session.ref, connectionId, reconnecting);
       try {
         await enqueueAccountConnected(ctx.queues, {
