@@ -1,21 +1,12 @@
 import type { EventEmitter } from 'node:events';
-import { ConfigError, describeConfig, loadConfig, loggedError } from '@ttc/config';
+import { describeConfig, loadConfigOrExit, loggedError } from '@ttc/config';
 import { CLOSE_CONNECTION_DEADLINE_MS, inFlightBudgetMs, shutdownOnSignals } from '@ttc/config/shutdown';
 import { parseKeyring } from '@ttc/crypto';
 import { createPrismaClient } from '@ttc/db';
 import { closeQueuesAndConnections, createQueues, createRedisConnection } from '@ttc/queue';
 import { buildAdmin } from './app.js';
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig({ service: 'admin' });
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
+const config = loadConfigOrExit({ service: 'admin' });
 
 const prisma = createPrismaClient(config.databaseUrl, {
   poolSize: config.databasePoolSize,

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { describeConfig, loadConfig, loggedError, tiktokClientOptions } from '@ttc/config';
+import { describeConfig, loadConfigOrExit, loggedError, tiktokClientOptions } from '@ttc/config';
 import {
   CLOSE_CONNECTION_DEADLINE_MS,
   inFlightBudgetMs,
@@ -14,7 +14,7 @@ import { createTikTokClient } from '@ttc/tiktok';
 import { buildGateway } from './app.js';
 
 // Entry point: wires clients, listens, and shuts down in order.
-const config = loadConfig({ service: 'gateway' });
+const config = loadConfigOrExit({ service: 'gateway' });
 const prisma = createPrismaClient(config.databaseUrl, {
   poolSize: config.databasePoolSize,
   statementTimeoutMs: config.databaseStatementTimeoutMs,

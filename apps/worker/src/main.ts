@@ -1,6 +1,6 @@
 // Entry point: wires the worker's dependencies, then shuts them down in a visible order on SIGTERM / SIGINT.
 import { createAccounts } from '@ttc/accounts';
-import { describeConfig, loadConfig, loggedError, tiktokClientOptions } from '@ttc/config';
+import { describeConfig, loadConfigOrExit, loggedError, tiktokClientOptions } from '@ttc/config';
 import {
   CLOSE_CONNECTION_DEADLINE_MS,
   inFlightBudgetMs,
@@ -19,7 +19,7 @@ import { type Reconciler, startReconciler } from './reconciler.js';
 import { missingTables, waitForSchema } from './schema-check.js';
 import { buildWorker } from './worker.js';
 
-const config = loadConfig({ service: 'worker' });
+const config = loadConfigOrExit({ service: 'worker' });
 const logger = createLogger({ level: config.logLevel });
 logger.info({ config: describeConfig(config) }, 'starting worker');
 

@@ -468,6 +468,20 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
 }
 
 /**
+ * {@link loadConfig} for a process's entry point: a bad setting prints the message naming every bad variable (no
+ * stack trace, no value) and exits 1.
+ */
+export function loadConfigOrExit(options: LoadConfigOptions): AppConfig {
+  try {
+    return loadConfig(options);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+
+/**
  * The TikTok client's options from the configuration, in the shape `createTikTokClient` (@ttc/tiktok) takes, so that
  * every service builds its client the same way.
  */

@@ -10,6 +10,7 @@ export {
   type GatewayApiKey,
   type LoadConfigOptions,
   loadConfig,
+  loadConfigOrExit,
   parseGatewayApiKeys,
   SANDBOX_CLIENT_KEY,
   SANDBOX_CLIENT_SECRET,
