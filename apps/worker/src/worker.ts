@@ -1,5 +1,5 @@
 import type { Accounts } from '@ttc/accounts';
-import { ALL_QUEUE_NAMES, type QueueName, QueueNames } from '@ttc/queue';
+import { ALL_QUEUE_NAMES, type QueueName, QueueNames, tokenRefreshWorkerOptions } from '@ttc/queue';
 import type { WebhookDeliverer } from '@ttc/webhooks';
 import { DelayedError, type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -78,7 +78,11 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
         stopTimer?.({ status: 'completed' });
         deps.metrics?.jobsProcessed.inc({ queue });
         const next = error instanceof RefreshRescheduled ? error : undefined;
-        log.debug({ outcome: next?.outcome, nextRunAt: next?.nextRunAt }, 'job rescheduled');
+        if (next?.cause !== undefined) {
+          log.warn({ err: next.cause, nextRunAt: next.nextRunAt }, 'job failed; moved to retry later');
+        } else {
+          log.debug({ outcome: next?.outcome, nextRunAt: next?.nextRunAt }, 'job rescheduled');
+        }
         throw error;
       }
       stopTimer?.({ status: 'failed' });
@@ -97,6 +101,7 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
       connection: deps.connection,
       prefix: deps.prefix,
       concurrency: deps.concurrency,
+      ...(queue === QueueNames.tokenRefresh ? tokenRefreshWorkerOptions : {}),
       ...deps.workerOptions,
     });
     worker.on('error', (err) => deps.logger.error({ err, queue }, 'worker error'));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `pnpm bench [name…]`: runs the project's benchmarks one after another (never in parallel: the machine they run on
 // is small, and each bench compares against a baseline measured in the same run). Each prints its own table and
-// writes JSON under its app's bench/results/. Names: redirect, admin, refresh, webhooks,
+// writes JSON under its app's bench/results/. Names: redirect, admin, refresh, reconcile, webhooks,
 // startup (default: all).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,9 +15,14 @@ const benches = {
     args: ['3', '32', '3'],
   },
   refresh: {
-    what: 'scheduling 100,000 refresh jobs vs plain addBulk (target ≤ 2×), memory per account, reconciler rebuild',
+    what: 'Redis per scheduled account at 100,000 vs the BullMQ floor (goal < 500 B), reconciler passes, 3 interleaved rounds',
     file: 'apps/worker/bench/refresh-scheduling.bench.ts',
-    args: [],
+    args: ['100000', '3', 'refresh'],
+  },
+  reconcile: {
+    what: 'reconciler at 1,000,000 accounts: rebuild (goal < 30 s), steady passes (goal < 5 s), Redis per account, 3 rounds',
+    file: 'apps/worker/bench/refresh-scheduling.bench.ts',
+    args: ['1000000', '3', 'reconcile'],
   },
   admin: {
     what: 'GraphQL accounts(first: 50) over 100,000 accounts vs a constant resolver (target ratio ≥ 0.3)',

@@ -16,11 +16,13 @@ export { createRedisConnection, type RedisRole } from './connection.js';
 export { type JobPresence, jobPresence } from './job-states.js';
 export {
   ALL_QUEUE_NAMES,
+  accountIdOfRefreshJob,
   connectSessionKey,
   jobIds,
   type QueueName,
   QueueNames,
   reconcileLockKey,
+  reconcileMarkKey,
   refreshLockKey,
   userConnectSessionsKey,
 } from './names.js';
@@ -43,4 +45,5 @@ export {
   createQueues,
   defaultJobOptions,
   type Queues,
+  tokenRefreshWorkerOptions,
 } from './queues.js';
