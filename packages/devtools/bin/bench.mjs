@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `pnpm bench [name…]`: runs the project's benchmarks one after another (never in parallel: the machine they run on
 // is small, and each bench compares against a baseline measured in the same run). Each prints its own table and
-// writes JSON under its app's bench/results/. Names: redirect, admin, refresh, reconcile, webhooks,
+// writes JSON under its app's bench/results/. Names: redirect, admin, refresh, reconcile, events, policy, webhooks,
 // startup (default: all).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -23,6 +23,11 @@ const benches = {
     what: 'reconciler at 1,000,000 accounts: rebuild (goal < 30 s), steady passes (goal < 5 s), Redis per account, 3 rounds',
     file: 'apps/worker/bench/refresh-scheduling.bench.ts',
     args: ['1000000', '3', 'reconcile'],
+  },
+  events: {
+    what: 'account_events bytes per account per month with and without pruning routine events (30-day retention), 3 rounds',
+    file: 'apps/worker/bench/event-retention.bench.ts',
+    args: ['300', '3'],
   },
   admin: {
     what: 'GraphQL accounts(first: 50) over 100,000 accounts vs a constant resolver (target ratio ≥ 0.3)',
