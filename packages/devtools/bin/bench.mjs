@@ -29,6 +29,11 @@ const benches = {
     file: 'apps/worker/bench/event-retention.bench.ts',
     args: ['300', '3'],
   },
+  policy: {
+    what: 'refresh policy: TikTok calls per account per day (policy off / in use / idle), one worker vs a raw refresh loop, cost of recording use',
+    file: 'apps/worker/bench/refresh-policy.bench.ts',
+    args: ['1000', '3', '15'],
+  },
   admin: {
     what: 'GraphQL accounts(first: 50) over 100,000 accounts vs a constant resolver (target ratio ≥ 0.3)',
     file: 'apps/admin/bench/accounts.bench.ts',
