@@ -276,6 +276,9 @@ describe('token.refresh worker', () => {
     const job = await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
     expect(await job?.getState()).toBe('delayed');
     expect(job?.data).toEqual({});
+    // Still the compact hash after runs, failures and moves (every field under hash-max-listpack-value).
+    const key = proc.queues.tokenRefresh.toKey(job?.id ?? '');
+    expect(await proc.deps.redis.call('OBJECT', 'ENCODING', key)).toBe('listpack');
     expect(Math.abs(Date.now() + (job?.delay ?? 0) - (row?.nextRefreshAt?.getTime() ?? 0))).toBeLessThan(2_000);
   });
 });
