@@ -3,6 +3,7 @@ import { reconcileLockKey, reconcileMarkKey } from '@ttc/queue';
 import type { AccountsContext } from './deps.js';
 import { tryLock } from './lock.js';
 import { readTokenRow } from './refresh.js';
+import type { BulkScheduleReport } from './refresh-jobs.js';
 
 export interface ReconcileReport {
   /**
@@ -69,8 +70,9 @@ interface Cursor {
  * Postgres is the source of truth: a keyset scan over ACTIVE accounts in id order (the primary key index), page by
  * page; per page one Lua call tells which job hashes exist (no Redis key scan), and one `addBulk` adds the missing
  * ones, due at the row's `nextRefreshAt` (at once when that is past). Existing jobs are left as they are. The next
- * page's query runs while Redis checks the current one. Safe to run at any time and from several workers (the lock
- * only avoids duplicate work; `addBulk` with deterministic ids is idempotent).
+ * page's query runs while Redis checks the current one, and one page's `addBulk` while the next page is checked.
+ * Safe to run at any time and from several workers (the lock only avoids duplicate work; `addBulk` with
+ * deterministic ids is idempotent).
  *
  * The watermark: a pass that completes records its start time in a Redis hash next to the jobs
  * (`reconcileMarkKey`). While that hash is there, Redis has not lost its data since, and a job can only be missing
@@ -134,6 +136,12 @@ export async function reconcileRefreshJobs(
       FROM page`;
     return page ?? { entries: null, last: null, lastAt: null, expired: 0 };
   };
+  let inFlight: Promise<BulkScheduleReport> | null = null;
+  const count = (result: BulkScheduleReport) => {
+    report.present += result.present;
+    report.added += result.added;
+    report.replacedFailed += result.replacedFailed;
+  };
   try {
     let next: Promise<Page> | null = fetchPage({ id: '00000000-0000-0000-0000-000000000000', at: since });
     while (next) {
@@ -159,16 +167,18 @@ export async function reconcileRefreshJobs(
           account.nextRefreshAt = ctx.refreshJobs.nextRunAt(row) ?? account.nextRefreshAt;
         }
       }
-      const result = await ctx.refreshJobs.ensure(accounts);
+      // One page's addBulk in flight while the next page is read and checked: Node's work overlaps Redis's.
+      const ensuring = ctx.refreshJobs.ensure(accounts);
+      ensuring.catch(() => undefined);
+      if (inFlight) count(await inFlight);
+      inFlight = ensuring;
       report.scanned += accounts.length;
-      report.present += result.present;
-      report.added += result.added;
-      report.replacedFailed += result.replacedFailed;
       report.pages++;
       if (lock && !(await lock.extend(lockTtlMs))) {
         ctx.logger?.warn({ pages: report.pages }, 'reconciler lock lost mid-pass; finishing anyway (idempotent)');
       }
     }
+    if (inFlight) count(await inFlight);
     // The pass completed: vouch for Redis up to its start.
     await ctx.redis.hset(markKey, full ? { full: startedAt, last: startedAt } : { last: startedAt });
   } finally {
