@@ -41,7 +41,8 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
         if (report) {
           options.metrics?.reconcileRestored.inc({ kind: 'missing' }, report.added);
           options.metrics?.reconcileRestored.inc({ kind: 'failed' }, report.replacedFailed);
-          options.metrics?.accessTokenExpired.set(report.accessTokenExpired);
+          // Only a full pass counts every account; a pass over changed rows leaves the gauge as the last full one set it.
+          if (report.mode === 'full') options.metrics?.accessTokenExpired.set(report.accessTokenExpired);
           options.metrics?.reconcileLastRun.set(Date.now() / 1000);
           await pruneEvents(options);
         } else {
