@@ -41,7 +41,7 @@ export function tokenRefreshProcessor(
     if (!accountId || !isUuid(accountId)) {
       throw new UnrecoverableError('token.refresh payload is invalid: accountId (not a UUID)');
     }
-    const legacy = job.id !== undefined && job.id.startsWith('refresh-');
+    const legacy = job.id?.startsWith('refresh-') === true;
 
     try {
       const manual = reason === 'manual';
