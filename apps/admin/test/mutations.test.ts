@@ -76,7 +76,7 @@ describe('refreshAccount', () => {
     const res = await gql(admin.app, REFRESH, { id });
     expect(res.json()).toEqual({ data: { refreshAccount: { id, status: 'ACTIVE' } } });
     const job = await admin.queues.tokenRefresh.getJob(jobIds.tokenRefresh(id));
-    expect(job?.data).toEqual({ accountId: id, reason: 'manual' });
+    expect(job?.data).toEqual({ reason: 'manual' });
     expect(await job?.getState()).toBe('waiting');
   });
 

@@ -158,7 +158,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     logger: app.log,
     refreshLeadSeconds: config.refreshLeadSeconds,
     tiktok: deps.tiktok,
-    lifecycle: { tiktokTimeoutMs: config.tiktok.timeoutMs },
+    lifecycle: {
+      tiktokTimeoutMs: config.tiktok.timeoutMs,
+      activeWindowMs: config.refreshPolicy.activeWindowHours * 3_600_000,
+      idleRefreshEveryMs: config.refreshPolicy.idleEveryDays * 86_400_000,
+    },
     webhooks: { endpoints: config.webhooks.urls },
     now,
   });

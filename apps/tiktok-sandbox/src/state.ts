@@ -112,8 +112,8 @@ export class SandboxState {
     this.redirectUris = Object.freeze([...(options.redirectUris ?? [])]);
     this.publicUrl = options.publicUrl?.replace(/\/+$/, '');
     this.initialLifetimes = {
-      accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 86_400,
-      refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 31_536_000,
+      accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7_200,
+      refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 15_552_000,
       codeTtlSeconds: options.codeTtlSeconds ?? 600,
     };
     this.lifetimes = { ...this.initialLifetimes };

@@ -28,9 +28,9 @@ export interface SandboxOptions {
    * the token exchange always demands the exact URI used at authorize.
    */
   redirectUris?: string[];
-  /** Default 86400. */
+  /** Default 7200 (2 hours, as TikTok documents now; older pages said 24 hours). */
   accessTokenTtlSeconds?: number;
-  /** Default 31536000. */
+  /** Default 15552000 (180 days; older pages said 365). */
   refreshTokenTtlSeconds?: number;
   /** Default 600. */
   codeTtlSeconds?: number;

@@ -190,7 +190,7 @@ describe('control API', () => {
     const { code } = await sbx.control.mintCode({ openId: AVA, redirectUri: REDIRECT_URI });
     const res = await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI });
     expect(res.status).toBe(200);
-    expect(res.body.expires_in).toBe(86_400);
+    expect(res.body.expires_in).toBe(7200);
     expect(await sbx.control.calls()).toHaveLength(1);
   });
 

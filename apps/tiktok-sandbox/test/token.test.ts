@@ -41,9 +41,9 @@ describe('authorization code exchange', () => {
     const res = await exchange(s.app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
-      expires_in: 86_400,
+      expires_in: 7200,
       open_id: AVA,
-      refresh_expires_in: 31_536_000,
+      refresh_expires_in: 15_552_000,
       scope: 'user.info.basic,video.list',
       token_type: 'Bearer',
     });
@@ -213,10 +213,10 @@ describe('refresh', () => {
 
   it('gives refreshed tokens the lifetimes in force at that moment', async () => {
     const first = await tokensFor(s);
-    expect(first.expires_in).toBe(86_400);
-    await s.control.setLifetimes({ accessTokenTtlSeconds: 7200, refreshTokenTtlSeconds: 15_552_000 });
+    expect(first.expires_in).toBe(7200);
+    await s.control.setLifetimes({ accessTokenTtlSeconds: 86_400, refreshTokenTtlSeconds: 31_536_000 });
     const next = await refresh(first.refresh_token);
-    expect(next.body).toMatchObject({ expires_in: 7200, refresh_expires_in: 15_552_000 });
+    expect(next.body).toMatchObject({ expires_in: 86_400, refresh_expires_in: 31_536_000 });
   });
 
   it('rejects an expired refresh token with invalid_grant', async () => {

@@ -72,7 +72,11 @@ const accounts = createAccounts({
   logger,
   refreshLeadSeconds: config.refreshLeadSeconds,
   tiktok: createTikTokClient(tiktokClientOptions(config.tiktok)),
-  lifecycle: { tiktokTimeoutMs: config.tiktok.timeoutMs },
+  lifecycle: {
+    tiktokTimeoutMs: config.tiktok.timeoutMs,
+    activeWindowMs: config.refreshPolicy.activeWindowHours * 3_600_000,
+    idleRefreshEveryMs: config.refreshPolicy.idleEveryDays * 86_400_000,
+  },
   webhooks: { endpoints: config.webhooks.urls },
 });
 const webhooks = createWebhookDeliverer({
@@ -148,5 +152,6 @@ if (!shutdown.closing()) {
     intervalMs: config.reconcileIntervalSeconds * 1000,
     logger,
     metrics,
+    eventRetentionDays: config.eventRetentionDays,
   });
 }

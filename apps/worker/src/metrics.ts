@@ -64,7 +64,7 @@ export function createWorkerMetrics(options: CreateWorkerMetricsOptions = {}): W
     }),
     accessTokenExpired: new Gauge({
       name: 'ttc_accounts_access_token_expired',
-      help: 'ACTIVE accounts whose access token has expired while their refresh keeps failing (last reconciler pass).',
+      help: 'ACTIVE accounts whose access token has expired while their refresh keeps failing (last full reconciler pass).',
       registers: [registry],
     }),
     reconcileRestored: new Counter({

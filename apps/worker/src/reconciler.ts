@@ -12,6 +12,11 @@ export interface ReconcilerOptions {
   pageSize?: number;
   /** When given, each pass also sweeps the webhook outbox (re-enqueues undelivered deliveries whose job is missing). */
   webhooks?: WebhookDeliverer;
+  /**
+   * Routine events older than this many days are pruned by the worker whose pass held the reconciler lock
+   * (`config.eventRetentionDays`). Undefined: no pruning.
+   */
+  eventRetentionDays?: number;
 }
 
 export interface Reconciler {
@@ -36,8 +41,10 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
         if (report) {
           options.metrics?.reconcileRestored.inc({ kind: 'missing' }, report.added);
           options.metrics?.reconcileRestored.inc({ kind: 'failed' }, report.replacedFailed);
-          options.metrics?.accessTokenExpired.set(report.accessTokenExpired);
+          // Only a full pass counts every account; a pass over changed rows leaves the gauge as the last full one set it.
+          if (report.mode === 'full') options.metrics?.accessTokenExpired.set(report.accessTokenExpired);
           options.metrics?.reconcileLastRun.set(Date.now() / 1000);
+          await pruneEvents(options);
         } else {
           options.logger.debug('reconciler lock held by another worker; skipping this pass');
         }
@@ -67,6 +74,16 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       await running;
     },
   };
+}
+
+/** Event retention: one worker at a time (the one whose reconciler pass held the lock). Errors wait for the next pass. */
+async function pruneEvents(options: ReconcilerOptions): Promise<void> {
+  if (options.eventRetentionDays === undefined) return;
+  try {
+    await options.accounts.pruneEvents({ retentionDays: options.eventRetentionDays });
+  } catch (err) {
+    options.logger.error({ err }, 'pruning old events failed; the next pass retries');
+  }
 }
 
 /** The webhook half of a pass: Postgres is the truth, Redis is repaired from it. Errors wait for the next pass. */

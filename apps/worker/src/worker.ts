@@ -1,7 +1,7 @@
 import type { Accounts } from '@ttc/accounts';
 import { loggedError } from '@ttc/config';
 import type { RedisClient } from '@ttc/queue';
-import { ALL_QUEUE_NAMES, type QueueName, QueueNames, workerLockSettings } from '@ttc/queue';
+import { ALL_QUEUE_NAMES, type QueueName, QueueNames, tokenRefreshWorkerOptions, workerLockSettings } from '@ttc/queue';
 import type { WebhookDeliverer } from '@ttc/webhooks';
 import { DelayedError, type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { Logger } from 'pino';
@@ -79,7 +79,11 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
         stopTimer?.({ status: 'completed' });
         deps.metrics?.jobsProcessed.inc({ queue });
         const next = error instanceof RefreshRescheduled ? error : undefined;
-        log.debug({ outcome: next?.outcome, nextRunAt: next?.nextRunAt }, 'job rescheduled');
+        if (next?.cause !== undefined) {
+          log.warn({ err: next.cause, nextRunAt: next.nextRunAt }, 'job failed; moved to retry later');
+        } else {
+          log.debug({ outcome: next?.outcome, nextRunAt: next?.nextRunAt }, 'job rescheduled');
+        }
         throw error;
       }
       stopTimer?.({ status: 'failed' });
@@ -104,6 +108,7 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
       concurrency: deps.concurrency,
       // A dead worker's jobs run again within 25 s (see workerLockSettings for why these values).
       ...workerLockSettings,
+      ...(queue === QueueNames.tokenRefresh ? tokenRefreshWorkerOptions : {}),
       ...deps.workerOptions,
     });
     worker.on('error', (err) => deps.logger.error({ err, queue }, 'worker error'));

@@ -275,7 +275,10 @@ describe('token.refresh worker', () => {
     // Back on schedule: the one job is delayed to the new token's refresh time.
     const job = await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
     expect(await job?.getState()).toBe('delayed');
-    expect(job?.data).toEqual({ accountId });
+    expect(job?.data).toEqual({});
+    // Still the compact hash after runs, failures and moves (every field under hash-max-listpack-value).
+    const key = proc.queues.tokenRefresh.toKey(job?.id ?? '');
+    expect(await proc.deps.redis.call('OBJECT', 'ENCODING', key)).toBe('listpack');
     expect(Math.abs(Date.now() + (job?.delay ?? 0) - (row?.nextRefreshAt?.getTime() ?? 0))).toBeLessThan(2_000);
   });
 });
@@ -306,7 +309,7 @@ describe('refresh now', () => {
     // Back to its small scheduled payload afterwards.
     await waitFor('the job back on schedule', async () => {
       const job = await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
-      return (await job?.getState()) === 'delayed' && Object.keys(job?.data ?? {}).length === 1;
+      return (await job?.getState()) === 'delayed' && Object.keys(job?.data ?? {}).length === 0;
     });
   });
 });
@@ -380,5 +383,78 @@ describe('disconnect', () => {
     await expect(proc.deps.tiktok?.getUserInfo(flaky.tokens.accessToken)).rejects.toMatchObject({
       code: 'TIKTOK_ACCESS_TOKEN_INVALID',
     });
+  });
+});
+
+describe('refresh job formats', () => {
+  it('a job of the legacy format (refresh-<uuid>, { accountId }, options in the job) runs and hands over to the compact one', async () => {
+    const proc = makeProc();
+    const { accountId } = await connectThroughTikTok(proc.deps, sandbox.control, { openId: 'sbx-open-ava' });
+    await proc.queues.tokenRefresh.remove(jobIds.tokenRefresh(accountId));
+    const legacyId = jobIds.legacyTokenRefresh(accountId);
+    await proc.queues.tokenRefresh.add(
+      'token.refresh',
+      { accountId },
+      { jobId: legacyId, attempts: 10, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: true },
+    );
+    startWorker(proc);
+    const job = await waitFor('the compact job', async () => {
+      const compact = await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
+      return (await compact?.getState()) === 'delayed' ? compact : undefined;
+    });
+    await waitFor('the legacy job to end', async () => !(await proc.queues.tokenRefresh.getJob(legacyId)));
+    const row = await proc.deps.readTokenRow(accountId);
+    expect(job.data).toEqual({});
+    expect(Math.abs(job.timestamp + (job.delay ?? 0) - (row?.nextRefreshAt?.getTime() ?? 0))).toBeLessThan(2_000);
+  });
+
+  it('an unexpected error (database gone) moves the compact job to retry later instead of failing it', async () => {
+    const proc = makeProc();
+    const { accountId } = await proc.deps.applyConnection(makeTestConnection(keyring).payload);
+    // A second service whose database is dropped under it: every query fails as with Postgres down.
+    const lost = await createTestDatabase();
+    const broken = createTestAccounts({
+      prisma: lost.prisma,
+      keyring,
+      redis: proc.connections[0] as RedisClient,
+      queues: proc.queues,
+      queuePrefix: prefix,
+      lifecycle: { retryBaseMs: 200 },
+      now,
+    });
+    await lost.drop();
+    const brokenProc: Proc = { deps: broken, queues: proc.queues, connections: [] };
+    procs.push(brokenProc);
+    await proc.deps.refreshJobs.requestNow(accountId);
+    const before = Date.now();
+    startWorker(brokenProc);
+    const job = await waitFor('the job moved to retry', async () => {
+      const j = await proc.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
+      return (await j?.getState()) === 'delayed' && (j?.processedOn ?? 0) > 0 ? j : undefined;
+    });
+    expect(job.timestamp + (job.delay ?? 0)).toBeGreaterThanOrEqual(before + 15_000 - 1_000);
+    expect(await proc.queues.tokenRefresh.getFailedCount()).toBe(0);
+  });
+});
+
+describe('event retention in the reconciler pass', () => {
+  it('prunes routine REFRESHED events past EVENT_RETENTION_DAYS and keeps the rest', async () => {
+    const proc = makeProc();
+    const { accountId } = await proc.deps.applyConnection(makeTestConnection(keyring).payload);
+    const old = new Date(Date.now() - 31 * 86_400_000);
+    await db.prisma.accountEvent.createMany({
+      data: [
+        { accountId, type: 'REFRESHED', data: { reason: 'scheduled' }, createdAt: old },
+        { accountId, type: 'REFRESH_FAILED', data: { code: 'X' }, createdAt: old },
+        { accountId, type: 'REFRESHED', data: { reason: 'scheduled' }, createdAt: new Date() },
+      ],
+    });
+    const reconciler = startReconciler({ accounts: proc.deps, intervalMs: 60_000, logger, eventRetentionDays: 30 });
+    await reconciler.runNow();
+    await reconciler.stop();
+    const types = (await eventsOf(accountId)).map((e) => e.type);
+    expect(types.sort()).toEqual(['CONNECTED', 'REFRESHED', 'REFRESH_FAILED']);
+    const [kept] = (await eventsOf(accountId)).filter((e) => e.type === 'REFRESHED');
+    expect(kept?.createdAt.getTime()).toBeGreaterThan(old.getTime());
   });
 });

@@ -3,6 +3,7 @@ import { applyConnection, type ConnectOutcome, recordConnectionFailed } from './
 import type { AccountsContext, AccountsOptions, TokenLifecycleSettings } from './deps.js';
 import { resolveLifecycleSettings } from './deps.js';
 import { type DisconnectActor, disconnectAccount } from './disconnect.js';
+import { type PruneEventsOptions, type PruneEventsReport, pruneRoutineEvents } from './events.js';
 import { createOutageBreaker, type OutageBreaker } from './outage.js';
 import { type AccountsOutbox, createAccountsOutbox } from './outbox.js';
 import { type ReconcileOptions, type ReconcileReport, reconcileRefreshJobs } from './reconcile.js';
@@ -80,6 +81,8 @@ export interface Accounts {
   revoke(payload: AccountRevokePayload, options?: { signal?: AbortSignal }): Promise<RevokeOutcome>;
   /** Restores every ACTIVE account's refresh job that Redis lost. Null when another worker holds the lock. */
   reconcile(opts?: ReconcileOptions): Promise<ReconcileReport | null>;
+  /** Deletes routine REFRESHED events older than the retention, in bounded batches; keeps every change of state. */
+  pruneEvents(opts: PruneEventsOptions): Promise<PruneEventsReport>;
   /** Records REFRESH_TOKEN_EXPIRING once per refresh token that expires soon. */
   flagExpiringRefreshToken(accountId: string): Promise<boolean>;
   /** The row the lifecycle works with, ciphertexts included: for this package's callers that need them (tests). */
@@ -116,6 +119,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
     getFreshAccessToken: (accountId, opts) => getFreshAccessToken(ctx, accountId, opts),
     revoke: (payload, options) => revokeAccountToken(ctx, payload, options),
     reconcile: (opts) => reconcileRefreshJobs(ctx, opts),
+    pruneEvents: (opts) => pruneRoutineEvents(ctx, opts),
     flagExpiringRefreshToken: (accountId) => flagExpiringRefreshToken(ctx, accountId),
     readTokenRow: (accountId) => readTokenRow(ctx, accountId),
   };

@@ -44,6 +44,22 @@ export interface TokenLifecycleSettings {
   minValiditySeconds: number;
   /** During a TikTok outage, one failing refresh per this interval probes TikTok (see outage.ts). Default 5 s. */
   outageProbeMs: number;
+  /**
+   * The refresh policy (`REFRESH_ACTIVE_WINDOW_HOURS`): an account whose access token was asked for within this is
+   * refreshed ahead of expiry; any other is only kept alive (see `idleRefreshEveryMs`) and refreshed on demand when
+   * asked for. 0 turns the policy off: every account is refreshed ahead of expiry. Default 24 hours.
+   */
+  activeWindowMs: number;
+  /**
+   * An idle account is refreshed at least this often (`REFRESH_IDLE_EVERY_DAYS`), and in any case by half its refresh
+   * token's remaining lifetime, so its refresh chain never lapses. Default 7 days.
+   */
+  idleRefreshEveryMs: number;
+  /**
+   * "Asked for" is written to the row only when the stored time is older than this, so the access-token path writes
+   * at most once per account per interval (capped at a quarter of the active window). Default 10 minutes.
+   */
+  accessTouchMs: number;
 }
 
 /** What `createAccounts` needs; every process builds its account service once from these. */
@@ -101,6 +117,9 @@ export function resolveLifecycleSettings(
     refreshTokenWarningSeconds: 7 * 86_400,
     minValiditySeconds: 300,
     outageProbeMs: 5_000,
+    activeWindowMs: 24 * 3_600_000,
+    idleRefreshEveryMs: 7 * 86_400_000,
+    accessTouchMs: 10 * 60_000,
     ...options.lifecycle,
   };
 }

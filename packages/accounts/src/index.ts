@@ -15,6 +15,7 @@ export {
 } from './deps.js';
 export type { DisconnectActor } from './disconnect.js';
 export { AccountError, AccountErrorCode, isAccountError } from './errors.js';
+export type { PruneEventsOptions, PruneEventsReport } from './events.js';
 export { type RedisLock, tryLock } from './lock.js';
 export { isOutageError, type OutageBreaker, outageKeys } from './outage.js';
 export type { AccountsOutbox } from './outbox.js';
@@ -38,6 +39,9 @@ export {
 export {
   type BulkScheduleReport,
   computeNextRefreshAt,
+  isActiveAccount,
+  type PolicyInput,
+  policyNextRefreshAt,
   type RefreshJobs,
   type RefreshNowResult,
   type RefreshTiming,

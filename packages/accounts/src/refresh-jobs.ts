@@ -2,7 +2,7 @@ import { jobIds, jobPresence, QueueNames, type TokenRefreshJobData } from '@ttc/
 import type { AccountsContext, TokenLifecycleSettings } from './deps.js';
 
 /**
- * The life of an account's one `token.refresh` job (id `refresh-<accountId>`), in one place: when it is due, adding
+ * The life of an account's one `token.refresh` job (id `jobIds.tokenRefresh(accountId)`), in one place: when it is due, adding
  * or moving it, asking for a refresh now, cancelling it, and restoring lost ones in bulk. The processor in the worker
  * runs it; everything else goes through {@link RefreshJobs}.
  */
@@ -32,6 +32,54 @@ export function computeNextRefreshAt(
   const lead = refreshLeadMs(expires - t.obtainedAt.getTime(), s);
   const jitter = random() * s.jitterShare * lead;
   return new Date(Math.max(t.obtainedAt.getTime(), Math.round(expires - lead - jitter)));
+}
+
+/** What the refresh policy needs of an account's row. */
+export interface PolicyInput {
+  tokensObtainedAt: Date;
+  accessTokenExpiresAt: Date;
+  refreshTokenExpiresAt: Date | null;
+  accessRequestedAt: Date | null;
+}
+
+type PolicySettings = Pick<
+  TokenLifecycleSettings,
+  'refreshLeadSeconds' | 'leadShare' | 'jitterShare' | 'activeWindowMs' | 'idleRefreshEveryMs'
+>;
+
+/** Whether the account counts as in use: its access token was asked for within the active window (or the policy is off). */
+export function isActiveAccount(accessRequestedAt: Date | null, now: number, s: PolicySettings): boolean {
+  if (s.activeWindowMs <= 0) return true;
+  return accessRequestedAt !== null && now - accessRequestedAt.getTime() < s.activeWindowMs;
+}
+
+/**
+ * THE refresh policy: when the tokens of this row are refreshed next.
+ * - In use (asked for within `activeWindowMs`, or `active` forced, as an on-demand refresh does): ahead of the access
+ *   token's expiry ({@link computeNextRefreshAt}), so callers always find a valid token.
+ * - Idle: only to keep the refresh chain alive: `idleRefreshEveryMs` after the tokens were obtained, or half way to
+ *   the refresh token's expiry if that comes first, minus up to 10 % jitter; never earlier than the in-use time. The
+ *   access token is left to expire; the access-token API refreshes it on demand when it is asked for.
+ */
+export function policyNextRefreshAt(
+  t: PolicyInput,
+  now: number,
+  s: PolicySettings,
+  opts: { active?: boolean; random?: () => number } = {},
+): { at: Date; active: boolean } {
+  const random = opts.random ?? Math.random;
+  const ahead = computeNextRefreshAt(
+    { obtainedAt: t.tokensObtainedAt, accessTokenExpiresAt: t.accessTokenExpiresAt },
+    s,
+    random,
+  );
+  const active = opts.active === true || isActiveAccount(t.accessRequestedAt, now, s);
+  if (active) return { at: ahead, active };
+  const obtained = t.tokensObtainedAt.getTime();
+  let span = s.idleRefreshEveryMs;
+  if (t.refreshTokenExpiresAt) span = Math.min(span, (t.refreshTokenExpiresAt.getTime() - obtained) / 2);
+  const keepAlive = obtained + span - random() * 0.1 * span;
+  return { at: new Date(Math.max(ahead.getTime(), Math.round(keepAlive))), active };
 }
 
 /** Exponential backoff with "equal jitter" (half fixed, half random), capped, and never shorter than Retry-After. */
@@ -102,10 +150,13 @@ export interface RefreshJobs {
 }
 
 /**
- * Scheduled and reconciled jobs carry `{ accountId }` only: one job per account lives in Redis all the time, so its
- * size is paid a million times over; the due time is the job's own delay.
+ * Scheduled and reconciled jobs carry nothing: one job per account lives in Redis all the time, so its size is paid a
+ * million times over; the account id is in the job id and the due time is the job's own delay. Their options are only
+ * `jobId` and `delay` (the queue has no default options), so every field of the job hash fits Redis's compact listpack
+ * encoding (values up to `hash-max-listpack-value`, 64 bytes by default).
  */
-const scheduledData = (accountId: string): TokenRefreshJobData => ({ accountId });
+const scheduledData = (): TokenRefreshJobData => ({});
+const manualData: TokenRefreshJobData = { reason: 'manual' };
 
 export function createRefreshJobs(ctx: Pick<AccountsContext, 'queues' | 'redis' | 'settings' | 'now'>): RefreshJobs {
   const queue = ctx.queues.tokenRefresh;
@@ -131,7 +182,7 @@ export function createRefreshJobs(ctx: Pick<AccountsContext, 'queues' | 'redis' 
       const jobId = jobIds.tokenRefresh(account.id);
       if (opts?.newAccount) {
         // Were it there after all, BullMQ's add with the same job id would leave it as it is.
-        await queue.add(QueueNames.tokenRefresh, scheduledData(account.id), {
+        await queue.add(QueueNames.tokenRefresh, scheduledData(), {
           jobId,
           delay: delayUntil(account.nextRefreshAt),
         });
@@ -144,7 +195,7 @@ export function createRefreshJobs(ctx: Pick<AccountsContext, 'queues' | 'redis' 
         try {
           const job = await queue.getJob(jobId);
           if (!job) {
-            await queue.add(QueueNames.tokenRefresh, scheduledData(account.id), { jobId, delay });
+            await queue.add(QueueNames.tokenRefresh, scheduledData(), { jobId, delay });
             return 'added';
           }
           const state = await job.getState();
@@ -169,13 +220,30 @@ export function createRefreshJobs(ctx: Pick<AccountsContext, 'queues' | 'redis' 
       if (accounts.length === 0) return report;
       const ids = accounts.map((a) => jobIds.tokenRefresh(a.id));
       const states = await jobPresence(ctx.redis, queue, ids);
+      // A job of the legacy id format counts as present: it hands over to a job with the current id when it runs.
+      // Asked only about the missing ones, so a steady pass (nothing missing) costs one call.
+      const missingAt = states.flatMap((state, i) => (state === 'missing' ? [i] : []));
+      const legacy = new Set<number>();
+      if (missingAt.length > 0) {
+        const legacyIds = missingAt.map((i) => jobIds.legacyTokenRefresh(accounts[i]?.id ?? ''));
+        const legacyStates = await jobPresence(ctx.redis, queue, legacyIds);
+        for (let k = 0; k < legacyStates.length; k++) {
+          const at = missingAt[k] ?? -1;
+          if (legacyStates[k] === 'present') legacy.add(at);
+          else if (legacyStates[k] === 'failed') {
+            // Its attempts are spent: replaced by a job of the current format below.
+            await queue.remove(legacyIds[k] ?? '');
+            states[at] = 'failed';
+          }
+        }
+      }
       const missing: { name: string; data: TokenRefreshJobData; opts: { jobId: string; delay: number } }[] = [];
       for (let i = 0; i < accounts.length; i++) {
         const state = states[i];
         const account = accounts[i];
         const jobId = ids[i];
         if (account === undefined || jobId === undefined) continue;
-        if (state === 'present') {
+        if (state === 'present' || legacy.has(i)) {
           report.present++;
           continue;
         }
@@ -187,7 +255,7 @@ export function createRefreshJobs(ctx: Pick<AccountsContext, 'queues' | 'redis' 
         }
         missing.push({
           name: QueueNames.tokenRefresh,
-          data: scheduledData(account.id),
+          data: scheduledData(),
           opts: { jobId, delay: delayUntil(account.nextRefreshAt) },
         });
       }
@@ -197,7 +265,7 @@ export function createRefreshJobs(ctx: Pick<AccountsContext, 'queues' | 'redis' 
 
     async requestNow(accountId) {
       const jobId = jobIds.tokenRefresh(accountId);
-      const manual: TokenRefreshJobData = { accountId, reason: 'manual' };
+      const manual = manualData;
       for (let attempt = 0; attempt < 3; attempt++) {
         const job = await queue.getJob(jobId);
         if (!job) {
@@ -232,7 +300,11 @@ export function createRefreshJobs(ctx: Pick<AccountsContext, 'queues' | 'redis' 
     },
 
     async cancel(accountId) {
-      return (await queue.remove(jobIds.tokenRefresh(accountId))) === 1;
+      const [removed, legacy] = await Promise.all([
+        queue.remove(jobIds.tokenRefresh(accountId)),
+        queue.remove(jobIds.legacyTokenRefresh(accountId)),
+      ]);
+      return removed === 1 || legacy === 1;
     },
 
     async manualRequested(accountId) {

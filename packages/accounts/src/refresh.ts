@@ -8,7 +8,13 @@ import { decryptAccountToken, tokenAad } from './aad.js';
 import type { AccountsContext, TokenLifecycleSettings } from './deps.js';
 import { AccountError, AccountErrorCode } from './errors.js';
 import { type RedisLock, sleep, tryLock } from './lock.js';
-import { computeNextRefreshAt, refreshLeadMs, retryDelayMs } from './refresh-jobs.js';
+import {
+  computeNextRefreshAt,
+  isActiveAccount,
+  policyNextRefreshAt,
+  refreshLeadMs,
+  retryDelayMs,
+} from './refresh-jobs.js';
 import { assertAccountId } from './summary.js';
 
 /** The columns the token lifecycle works with. Holds ciphertexts: internal to this package, never returned by APIs. */
@@ -27,6 +33,7 @@ export interface TokenRow {
   nextRefreshAt: Date | null;
   refreshFailureCount: number;
   lastError: string | null;
+  accessRequestedAt: Date | null;
 }
 
 /**
@@ -57,6 +64,7 @@ const TOKEN_ROW_COLUMNS = Prisma.raw(
     'next_refresh_at AS "nextRefreshAt"',
     'refresh_failure_count AS "refreshFailureCount"',
     'last_error AS "lastError"',
+    'access_requested_at AS "accessRequestedAt"',
   ].join(', '),
 );
 
@@ -255,6 +263,11 @@ async function doRefresh(ctx: AccountsContext, accountId: string, opts: RefreshO
   if (!row) return { outcome: 'not_found', account: null };
   if (row.status !== 'ACTIVE') return { outcome: 'inactive', account: row };
   if (!opts.force && !needsRefresh(row, ctx.now(), s, opts.minValidityMs)) return { outcome: 'not_due', account: row };
+  if (!opts.force && opts.minValidityMs === undefined) {
+    // A scheduled run for an account that has gone idle since its last refresh: no TikTok call, just the later date.
+    const idle = await deferIdleRefresh(ctx, row);
+    if (idle) return { outcome: 'not_due', account: idle };
+  }
 
   const seenVersion = row.tokenVersion;
   const lockKey = refreshLockKey(ctx.queuePrefix, accountId);
@@ -303,6 +316,32 @@ async function doRefresh(ctx: AccountsContext, accountId: string, opts: RefreshO
     clearInterval(heartbeat);
     await lock.release();
   }
+}
+
+/**
+ * When the row's refresh is due under the in-use policy but the account is idle now (not asked for within the active
+ * window) and its refresh chain does not need keeping alive yet, moves `next_refresh_at` to the idle policy's time
+ * (fenced on the token version) and returns the row as written; null when the refresh should go ahead.
+ */
+async function deferIdleRefresh(ctx: AccountsContext, row: TokenRow): Promise<TokenRow | null> {
+  const now = ctx.now();
+  if (row.refreshFailureCount > 0 || !row.accessTokenExpiresAt) return null;
+  if (isActiveAccount(row.accessRequestedAt, now, ctx.settings)) return null;
+  const { at } = policyNextRefreshAt(
+    {
+      tokensObtainedAt: row.tokensObtainedAt,
+      accessTokenExpiresAt: row.accessTokenExpiresAt,
+      refreshTokenExpiresAt: row.refreshTokenExpiresAt,
+      accessRequestedAt: row.accessRequestedAt,
+    },
+    now,
+    ctx.settings,
+  );
+  if (at.getTime() <= now + 1_000) return null;
+  const moved = await ctx.prisma.$executeRaw`
+    UPDATE social_accounts SET next_refresh_at = ${at}, updated_at = ${new Date(now)}
+    WHERE id = ${row.id}::uuid AND token_version = ${row.tokenVersion} AND status = 'ACTIVE'::"account_status"`;
+  return moved > 0 ? { ...row, nextRefreshAt: at } : null;
 }
 
 async function refreshUnderLock(ctx: AccountsContext, row: TokenRow, opts: RefreshOptions): Promise<RefreshResult> {
@@ -369,9 +408,17 @@ async function persistRefreshedTokens(
   const refreshCiphertext = encryptToken(ctx.keyring, tokens.refreshToken, aad);
   // The client counts expiries from when it sent the request: that is when these tokens were obtained.
   const obtainedAt = new Date(tokens.accessTokenExpiresAt.getTime() - tokens.expiresIn * 1000);
-  const nextRefreshAt = computeNextRefreshAt(
-    { obtainedAt, accessTokenExpiresAt: tokens.accessTokenExpiresAt },
+  // The refresh policy: ahead of expiry while in use (an on-demand refresh is a use), else only to keep it alive.
+  const { at: nextRefreshAt, active } = policyNextRefreshAt(
+    {
+      tokensObtainedAt: obtainedAt,
+      accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+      refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
+      accessRequestedAt: row.accessRequestedAt,
+    },
+    ctx.now(),
     ctx.settings,
+    { active: opts.reason === 'on-demand' },
   );
   const scopes = tokens.scopes.length > 0 ? tokens.scopes : row.scopes;
   const recovered =
@@ -399,6 +446,7 @@ async function persistRefreshedTokens(
       refreshExpiresIn: tokens.refreshExpiresIn,
       accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
       nextRefreshAt: nextRefreshAt.toISOString(),
+      policy: active ? 'in-use' : 'idle',
       previousFailures: row.refreshFailureCount,
       // Refreshing works again after the access token had expired while refreshes failed: `account.recovered`.
       ...(recovered ? { recovered: true } : {}),
@@ -545,6 +593,45 @@ export async function flagExpiringRefreshToken(ctx: AccountsContext, accountId: 
   return inserted > 0;
 }
 
+/**
+ * Records that the account's access token was asked for, which makes it "in use" for the refresh policy. Costs
+ * nothing in the common case: the row just read says when it was last recorded, and only a time older than
+ * `accessTouchMs` is written again (one conditional UPDATE, at most once per account per interval). When the account
+ * was idle, its next refresh moves back to ahead of expiry (the row and the job), so the next callers find a valid
+ * token without waiting for an on-demand refresh. Failures are logged, never the caller's problem.
+ */
+export async function noteAccessRequested(
+  ctx: AccountsContext,
+  row: TokenRow,
+  opts: { reschedule?: boolean } = {},
+): Promise<void> {
+  const s = ctx.settings;
+  const now = ctx.now();
+  const last = row.accessRequestedAt?.getTime();
+  if (last !== undefined && now - last < Math.min(s.accessTouchMs, s.activeWindowMs / 4)) return;
+  try {
+    const wasActive = isActiveAccount(row.accessRequestedAt, now, s);
+    const ahead =
+      opts.reschedule !== false && !wasActive && row.refreshFailureCount === 0 && row.accessTokenExpiresAt
+        ? computeNextRefreshAt({ obtainedAt: row.tokensObtainedAt, accessTokenExpiresAt: row.accessTokenExpiresAt }, s)
+        : null;
+    const moveTo = ahead && row.nextRefreshAt && row.nextRefreshAt.getTime() > ahead.getTime() ? ahead : null;
+    const at = new Date(now);
+    const staleBefore = new Date(now - s.accessTouchMs);
+    const written = moveTo
+      ? await ctx.prisma.$executeRaw`
+          UPDATE social_accounts SET access_requested_at = ${at}, next_refresh_at = ${moveTo}, updated_at = ${at}
+          WHERE id = ${row.id}::uuid AND token_version = ${row.tokenVersion}
+            AND (access_requested_at IS NULL OR access_requested_at < ${staleBefore})`
+      : await ctx.prisma.$executeRaw`
+          UPDATE social_accounts SET access_requested_at = ${at}
+          WHERE id = ${row.id}::uuid AND (access_requested_at IS NULL OR access_requested_at < ${staleBefore})`;
+    if (written > 0 && moveTo) await ctx.refreshJobs.schedule({ id: row.id, nextRefreshAt: moveTo });
+  } catch (err) {
+    ctx.logger?.warn({ err, accountId: row.id }, 'could not record the access-token request');
+  }
+}
+
 /** A valid access token for an upstream app. */
 export interface FreshAccessToken {
   accessToken: string;
@@ -588,6 +675,8 @@ export async function getFreshAccessToken(
     );
   }
   const accessToken = decryptAccountToken(ctx.keyring, row.accessTokenCiphertext, row);
+  // Just refreshed on demand: already scheduled as in use.
+  await noteAccessRequested(ctx, row, { reschedule: result.outcome !== 'refreshed' });
   return {
     accessToken,
     expiresAt,

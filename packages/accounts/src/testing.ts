@@ -14,7 +14,17 @@ export type TestAccounts = Accounts &
 /** {@link createAccounts}, keeping its clients at hand (`accounts.queues`, `accounts.redis`, `accounts.tiktok`). */
 export function createTestAccounts(options: AccountsOptions): TestAccounts {
   const { prisma, keyring, redis, queues, queuePrefix, tiktok } = options;
-  return Object.assign(createAccounts(options), { prisma, keyring, redis, queues, queuePrefix, tiktok });
+  // The refresh policy is off unless a test sets `lifecycle.activeWindowMs`: tests of the refresh mechanics expect a
+  // scheduled run to refresh; the policy's own tests turn it on.
+  const lifecycle = { activeWindowMs: 0, ...options.lifecycle };
+  return Object.assign(createAccounts({ ...options, lifecycle }), {
+    prisma,
+    keyring,
+    redis,
+    queues,
+    queuePrefix,
+    tiktok,
+  });
 }
 
 export interface TestConnection {

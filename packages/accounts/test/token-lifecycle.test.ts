@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { decryptToken, generateKeyringEntry, parseKeyring } from '@ttc/crypto';
 import { createTestDatabase, type TestDatabase } from '@ttc/db/testing';
-import { createQueues, createRedisConnection, jobIds, type Queues, type RedisClient } from '@ttc/queue';
+import {
+  accountIdOfRefreshJob,
+  createQueues,
+  createRedisConnection,
+  jobIds,
+  type Queues,
+  type RedisClient,
+} from '@ttc/queue';
 import { createTikTokClient } from '@ttc/tiktok';
 import { type SandboxHandle, startSandbox } from '@ttc/tiktok-sandbox';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -127,7 +134,10 @@ describe('scheduling', () => {
     const row = await deps.readTokenRow(accountId);
     const job = await deps.queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
     expect(await job?.getState()).toBe('delayed');
-    expect(job?.data).toEqual({ accountId });
+    // Nothing in the data (the id names the account), nothing but id and delay in the options: a compact hash.
+    expect(job?.data).toEqual({});
+    expect(accountIdOfRefreshJob(job?.id)).toBe(accountId);
+    expect(await deps.redis.call('OBJECT', 'ENCODING', deps.queues.tokenRefresh.toKey(job?.id ?? ''))).toBe('listpack');
     const raw = JSON.stringify(await deps.redis.hgetall(deps.queues.tokenRefresh.toKey(job?.id ?? '')));
     expect(raw).not.toContain(tokens.accessToken.slice(4, 20));
     expect(raw).not.toContain(tokens.refreshToken.slice(4, 20));
@@ -447,7 +457,7 @@ describe('reconcileRefreshJobs', () => {
         expect(job).toBeUndefined();
       }
     }
-    const again = await isolated.reconcile({ pageSize: 7 });
+    const again = await isolated.reconcile({ pageSize: 7, full: true });
     expect(again?.added).toBe(0);
     expect(again?.present).toBe(report?.added);
     await isolated.queues.tokenRefresh.obliterate({ force: true });

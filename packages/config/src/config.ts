@@ -139,6 +139,9 @@ const envSchema = z.object({
   CONNECT_OUTCOME_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(4000),
   REFRESH_LEAD_SECONDS: z.coerce.number().int().min(1).default(600),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(300),
+  REFRESH_ACTIVE_WINDOW_HOURS: z.coerce.number().min(0).max(8_760).default(24),
+  REFRESH_IDLE_EVERY_DAYS: z.coerce.number().min(1).max(365).default(7),
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
   // Messages name the rule, never the value: the secrets must not reach a log through a config error.
   WEBHOOK_URLS: list.refine((urls) => urls.every(isHttpUrl), 'must be comma-separated http(s) URLs').optional(),
@@ -255,6 +258,13 @@ export interface AppConfig {
   connectOutcomeWaitMs: number;
   refreshLeadSeconds: number;
   reconcileIntervalSeconds: number;
+  /**
+   * The refresh policy: accounts whose access token was asked for within `activeWindowHours` are refreshed ahead of
+   * expiry, the others every `idleEveryDays` at most (to keep their refresh token alive) and on demand. 0 hours = off.
+   */
+  refreshPolicy: { activeWindowHours: number; idleEveryDays: number };
+  /** Routine REFRESHED events older than this are pruned by the worker. */
+  eventRetentionDays: number;
   workerConcurrency: number;
   /**
    * Signed webhooks (Standard Webhooks) to the upstream app. `urls` empty = no webhooks: nothing is recorded.
@@ -455,6 +465,11 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     connectOutcomeWaitMs: env.CONNECT_OUTCOME_WAIT_MS,
     refreshLeadSeconds: env.REFRESH_LEAD_SECONDS,
     reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
+    refreshPolicy: {
+      activeWindowHours: env.REFRESH_ACTIVE_WINDOW_HOURS,
+      idleEveryDays: env.REFRESH_IDLE_EVERY_DAYS,
+    },
+    eventRetentionDays: env.EVENT_RETENTION_DAYS,
     workerConcurrency: env.WORKER_CONCURRENCY,
     webhooks: { urls: webhookUrls, secrets: webhookSecrets },
     generated,

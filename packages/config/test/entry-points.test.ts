@@ -32,7 +32,7 @@ describe('an app started with bad production settings', () => {
       expect(stderr).toContain('Missing or invalid environment variables');
       expect(stderr).toContain('DATABASE_URL');
       expect(stderr).toContain('TOKEN_ENCRYPTION_KEYS');
-        expect(stderr).not.toMatch(/^\s+at /m);
+      expect(stderr).not.toMatch(/^\s+at /m);
     },
     30_000,
   );

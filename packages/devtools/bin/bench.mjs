@@ -3,7 +3,7 @@
 // is small, and each bench compares against a baseline measured in the same run, in interleaved rounds). Each prints
 // its own table and writes its rows (the shared format, bench-rows.mjs) to `<app>/bench/results/<name>.json`; then
 // this prints ONE Markdown table of the rows of the benches it ran and writes it to `bench-results.md`.
-// Names: see `benches` below (default: all). `pnpm bench --table` only rebuilds the table from the results files
+// Names: see `benches` below (default: all): redirect, admin, refresh, reconcile, events, policy, webhooks, startup, … `pnpm bench --table` only rebuilds the table from the results files
 // already there (every `<app>/bench/results/*.json` in the shared format: each bench's latest run), running nothing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,9 +18,24 @@ const benches = {
     args: ['3', '32', '3'],
   },
   refresh: {
-    what: 'scheduling 100,000 refresh jobs vs plain addBulk (target ≤ 2×), memory per account, reconciler rebuild',
+    what: 'Redis per scheduled account at 100,000 vs the BullMQ floor (goal < 500 B), reconciler passes, 3 interleaved rounds',
     file: 'apps/worker/bench/refresh-scheduling.bench.ts',
-    args: [],
+    args: ['100000', '3', 'refresh'],
+  },
+  reconcile: {
+    what: 'reconciler at 1,000,000 accounts: rebuild (goal < 30 s), steady passes (goal < 5 s), Redis per account, 3 rounds',
+    file: 'apps/worker/bench/refresh-scheduling.bench.ts',
+    args: ['1000000', '3', 'reconcile'],
+  },
+  events: {
+    what: 'account_events bytes per account per month with and without pruning routine events (30-day retention), 3 rounds',
+    file: 'apps/worker/bench/event-retention.bench.ts',
+    args: ['300', '3'],
+  },
+  policy: {
+    what: 'refresh policy: TikTok calls per account per day (policy off / in use / idle), one worker vs a raw refresh loop, cost of recording use',
+    file: 'apps/worker/bench/refresh-policy.bench.ts',
+    args: ['1000', '3', '15'],
   },
   admin: {
     what: 'GraphQL accounts(first: 50) over 100,000 accounts vs a constant resolver (target ratio ≥ 0.3)',

@@ -27,11 +27,13 @@ export {
 export { type JobPresence, jobPresence } from './job-states.js';
 export {
   ALL_QUEUE_NAMES,
+  accountIdOfRefreshJob,
   connectSessionKey,
   jobIds,
   type QueueName,
   QueueNames,
   reconcileLockKey,
+  reconcileMarkKey,
   refreshLockKey,
   userConnectSessionsKey,
 } from './names.js';
@@ -54,6 +56,7 @@ export {
   createQueues,
   defaultJobOptions,
   type Queues,
+  tokenRefreshWorkerOptions,
 } from './queues.js';
 export { isRedisUnavailable, RedisTimeoutError, withRedisDeadline } from './unavailable.js';
 export { stalledJobPickupBoundMs, workerLockSettings } from './worker-settings.js';

@@ -34,9 +34,12 @@ export const accountConnectedPayload = z.object({
 });
 export type AccountConnectedPayload = z.infer<typeof accountConnectedPayload>;
 
-/** `token.refresh`: one delayed job per account, due before its access token expires. */
+/**
+ * `token.refresh`: one delayed job per account, due when the refresh policy says. Scheduled jobs carry nothing (`{}`):
+ * the account id is in the job id (`accountIdOfRefreshJob`). Jobs of the legacy format carry `accountId`.
+ */
 export const tokenRefreshPayload = z.object({
-  accountId: z.string().min(1),
+  accountId: z.string().min(1).optional(),
   reason: z.enum(['scheduled', 'manual', 'reconcile', 'on-demand']).default('scheduled'),
   /** When the job was meant to run (ISO), for people reading the queue dashboard. Not written by default: every byte
    * of a job is paid once per account. */
@@ -45,7 +48,7 @@ export const tokenRefreshPayload = z.object({
 export type TokenRefreshPayload = z.infer<typeof tokenRefreshPayload>;
 /**
  * What producers put in a `token.refresh` job: `reason` may be left out (→ `scheduled`), which the scheduler does to
- * keep the job small (`{ accountId }` only).
+ * keep the job small (`{}`).
  */
 export type TokenRefreshJobData = z.input<typeof tokenRefreshPayload>;
 

@@ -21,15 +21,12 @@ export const defaultJobOptions: Record<keyof typeof QueueNames, DefaultJobOption
     removeOnComplete: true,
     removeOnFail: { age: 7 * DAY_SECONDS, count: 10_000 },
   },
-  // One refresh job per account lives in Redis at all times, and BullMQ stores these options in every job: kept short.
-  // The processor retries failed refreshes itself (with jitter); these attempts are only the net for unexpected errors
-  // (database down, ~17 minutes of them), after which the reconciler replaces the failed job.
-  tokenRefresh: {
-    attempts: 10,
-    backoff: { type: 'exponential', delay: 1_000 },
-    removeOnComplete: true,
-    removeOnFail: 1_000,
-  },
+  // One refresh job per account lives in Redis at all times, and BullMQ copies these options into every job's `opts`
+  // field: none at all, so that every field of the job hash stays under Redis's `hash-max-listpack-value` (64 bytes)
+  // and the hash keeps the compact listpack encoding. Retention moves to the worker ({@link tokenRefreshWorkerOptions});
+  // retries of failed refreshes are the processor's own (it moves its job to delayed), and so are retries after
+  // unexpected errors (database down), which BullMQ's `attempts` used to cover.
+  tokenRefresh: {},
   accountRevoke: {
     // "Retried until done": about three days of capped exponential retries.
     attempts: 30,
@@ -47,6 +44,15 @@ export const defaultJobOptions: Record<keyof typeof QueueNames, DefaultJobOption
     removeOnFail: { age: 7 * DAY_SECONDS, count: 10_000 },
   },
 };
+
+/**
+ * Job retention of the refresh queue, set on its Worker instead of in each job (see `defaultJobOptions.tokenRefresh`).
+ * Jobs of the legacy format carry their own options, which take precedence.
+ */
+export const tokenRefreshWorkerOptions = {
+  removeOnComplete: { count: 0 },
+  removeOnFail: { count: 1_000 },
+} as const;
 
 export interface Queues {
   accountConnected: Queue<AccountConnectedPayload>;

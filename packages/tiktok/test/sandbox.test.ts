@@ -75,28 +75,29 @@ describe('code exchange', () => {
     expect(tokens).toMatchObject({
       openId: AVA,
       scopes: ['user.info.basic', 'video.list'],
-      expiresIn: 86400,
-      refreshExpiresIn: 31536000,
+      expiresIn: 7200,
+      refreshExpiresIn: 15552000,
       tokenType: 'Bearer',
     });
-    expect(tokens.accessTokenExpiresAt.getTime()).toBeGreaterThanOrEqual(before + 86400_000);
-    expect(tokens.accessTokenExpiresAt.getTime()).toBeLessThanOrEqual(after + 86400_000);
+    expect(tokens.accessTokenExpiresAt.getTime()).toBeGreaterThanOrEqual(before + 7200_000);
+    expect(tokens.accessTokenExpiresAt.getTime()).toBeLessThanOrEqual(after + 7200_000);
     expect(tokens.refreshTokenExpiresAt.getTime() - tokens.accessTokenExpiresAt.getTime()).toBe(
-      (31536000 - 86400) * 1000,
+      (15552000 - 7200) * 1000,
     );
   });
 
-  it('uses whatever lifetimes TikTok sends instead of assuming 24 h / 365 days', async () => {
-    await sandbox.control.setLifetimes({ accessTokenTtlSeconds: 7200, refreshTokenTtlSeconds: 15552000 });
+  it('uses whatever lifetimes TikTok sends instead of assuming 2 h / 180 days', async () => {
+    // The lifetimes older TikTok pages documented.
+    await sandbox.control.setLifetimes({ accessTokenTtlSeconds: 86400, refreshTokenTtlSeconds: 31536000 });
     try {
       const before = Date.now();
       const tokens = await connect();
-      expect(tokens.expiresIn).toBe(7200);
-      expect(tokens.refreshExpiresIn).toBe(15552000);
-      expect(tokens.accessTokenExpiresAt.getTime() - before).toBeGreaterThanOrEqual(7200_000);
-      expect(tokens.accessTokenExpiresAt.getTime() - before).toBeLessThan(7200_000 + 5000);
+      expect(tokens.expiresIn).toBe(86400);
+      expect(tokens.refreshExpiresIn).toBe(31536000);
+      expect(tokens.accessTokenExpiresAt.getTime() - before).toBeGreaterThanOrEqual(86400_000);
+      expect(tokens.accessTokenExpiresAt.getTime() - before).toBeLessThan(86400_000 + 5000);
     } finally {
-      await sandbox.control.setLifetimes({ accessTokenTtlSeconds: 86400, refreshTokenTtlSeconds: 31536000 });
+      await sandbox.control.setLifetimes({ accessTokenTtlSeconds: 7200, refreshTokenTtlSeconds: 15552000 });
     }
   });
 
