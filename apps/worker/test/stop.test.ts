@@ -90,7 +90,13 @@ it('exits within SHUTDOWN_TIMEOUT_MS with a job held by a row lock, exit code 2;
     await expect.poll(() => queues.accountConnected.getActiveCount(), { timeout: 30_000, interval: 100 }).toBe(1);
     // The upsert is waiting on the lock now (a freshly started process's first model query can take a while on a
     // busy machine: Prisma loads its query compiler).
-    await expect.poll(lockWaiters, { timeout: 45_000, interval: 100 }).toBe(1);
+    await expect
+      .poll(lockWaiters, { timeout: 45_000, interval: 100 })
+      .toBe(1)
+      .catch((error: Error) => {
+        // What the worker was doing instead (seen once under a full suite's load): its own log says.
+        throw new Error(`${error.message}\nworker output:\n${worker.output().slice(-4_000)}`);
+      });
 
     const started = performance.now();
     worker.child.kill('SIGTERM');

@@ -5,6 +5,7 @@ import {
   connectSessionKey,
   createQueues,
   createRedisConnection,
+  jobIds,
   type Queues,
   type RedisClient,
   readConnectResult,
@@ -416,7 +417,7 @@ describe('disconnectAccount', () => {
 
 describe('the refresh job of a connection', () => {
   const dueAt = async (accountId: string) => {
-    const job = await queues.tokenRefresh.getJob(`refresh-${accountId}`);
+    const job = await queues.tokenRefresh.getJob(jobIds.tokenRefresh(accountId));
     return { state: await job?.getState(), due: (job?.timestamp ?? 0) + (job?.delay ?? 0) };
   };
 

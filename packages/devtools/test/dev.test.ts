@@ -129,8 +129,13 @@ describe.skipIf(!hasScript)('pnpm dev in a terminal, stopped with Ctrl-C', () =>
       ['gateway', 3],
       ['worker', 4],
     ];
-    let previousEnd = lines.findIndex((l) => l.startsWith('Stopping admin, then gateway, then worker, then sandbox'));
-    expect(previousEnd).toBeGreaterThan(-1);
+    const stopping = lines.findIndex((l) =>
+      l.startsWith('Stopping demo, then admin, then gateway, then worker, then sandbox'),
+    );
+    expect(stopping).toBeGreaterThan(-1);
+    // The demo upstream app, started last, goes first.
+    let previousEnd = at('demo', /SIGINT: closing/);
+    expect(previousEnd).toBeGreaterThan(stopping);
     for (const [app, count] of steps) {
       let last = previousEnd;
       for (let step = 1; step <= count; step += 1) {
