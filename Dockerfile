@@ -12,19 +12,25 @@ WORKDIR /src
 COPY pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
 RUN pnpm fetch --frozen-lockfile
 # Then the manifests (a source change does not invalidate the install), installed from the fetched store.
+# Every workspace package's manifest: a frozen install needs each importer of the lockfile (config's
+# deployment-files test fails when one is missing).
 COPY package.json ./
 COPY apps/admin/package.json apps/admin/
+COPY apps/demo-upstream/package.json apps/demo-upstream/
 COPY apps/gateway/package.json apps/gateway/
 COPY apps/tiktok-sandbox/package.json apps/tiktok-sandbox/
 COPY apps/worker/package.json apps/worker/
 COPY packages/accounts/package.json packages/accounts/
 COPY packages/config/package.json packages/config/
+COPY packages/connect-js/package.json packages/connect-js/
 COPY packages/crypto/package.json packages/crypto/
 COPY packages/db/package.json packages/db/
 COPY packages/devtools/package.json packages/devtools/
+COPY packages/faults/package.json packages/faults/
 COPY packages/queue/package.json packages/queue/
 COPY packages/testing/package.json packages/testing/
 COPY packages/tiktok/package.json packages/tiktok/
+COPY packages/webhooks/package.json packages/webhooks/
 RUN pnpm install --frozen-lockfile --offline
 # Sources last: `pnpm build` generates the Prisma client and bundles each app into its dist/.
 COPY . .

@@ -1,6 +1,6 @@
 // The Dockerfile and the compose files, checked without Docker: what the image starts is what `pnpm build` emits,
 // and the compose files agree with the settings `loadConfig` reads and with production defaults.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -147,6 +147,26 @@ describe('Dockerfile', () => {
     expect(install).toBeLessThan(sources);
     expect(sources).toBeLessThan(buildRun);
     expect(runtime.instructions.some((i) => i.op === 'RUN' && i.args.includes('pnpm'))).toBe(false);
+  });
+
+  it('copies the manifest of every workspace package before the frozen install (each is an importer of the lockfile)', () => {
+    const install = build.instructions.findIndex(
+      (i) => i.op === 'RUN' && i.args.includes('pnpm install --frozen-lockfile'),
+    );
+    const copied = new Set(
+      build.instructions
+        .slice(0, install)
+        .filter((i) => i.op === 'COPY')
+        .flatMap((i) => i.args.split(/\s+/))
+        .filter((arg) => arg.endsWith('/package.json')),
+    );
+    const workspace = ['apps', 'packages'].flatMap((parent) =>
+      readdirSync(join(root, parent))
+        .map((name) => `${parent}/${name}/package.json`)
+        .filter((file) => existsSync(join(root, file))),
+    );
+    expect(workspace.length).toBeGreaterThan(10);
+    expect(workspace.filter((file) => !copied.has(file))).toEqual([]);
   });
 
   it('exposes the default ports and has a health check', () => {
