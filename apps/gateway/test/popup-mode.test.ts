@@ -228,6 +228,22 @@ describe('GET /v1/connect-sessions/:id/result (client token)', () => {
     }
   });
 
+  it('lets the page read a refusal (CORS on 401 and 404 for a configured return origin, none for another)', async () => {
+    const a = await create();
+    const allowed = 'https://app.example.com';
+    for (const res of [
+      await result(a.id, undefined, { origin: allowed }),
+      await result(`cs_${'y'.repeat(22)}`, a.clientToken, { origin: allowed }),
+    ]) {
+      expect([401, 404]).toContain(res.statusCode);
+      expect(res.headers['access-control-allow-origin']).toBe(allowed);
+      expect(String(res.headers.vary)).toContain('origin');
+    }
+    const foreign = await result(a.id, undefined, { origin: 'https://evil.example' });
+    expect(foreign.statusCode).toBe(401);
+    expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
   it('answers the CORS preflight for allowed return origins only', async () => {
     const preflight = (origin: string) =>
       h.app.inject({

@@ -80,7 +80,7 @@ export function buildWorker(deps: WorkerDeps): BuiltWorker {
         deps.metrics?.jobsProcessed.inc({ queue });
         const next = error instanceof RefreshRescheduled ? error : undefined;
         if (next?.cause !== undefined) {
-          log.warn({ err: next.cause, nextRunAt: next.nextRunAt }, 'job failed; moved to retry later');
+          log.warn({ error: loggedError(next.cause), nextRunAt: next.nextRunAt }, 'job failed; moved to retry later');
         } else {
           log.debug({ outcome: next?.outcome, nextRunAt: next?.nextRunAt }, 'job rescheduled');
         }

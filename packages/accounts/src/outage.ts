@@ -63,7 +63,10 @@ export function createOutageBreaker(
       for (let i = next++; i < rows.length; i = next++) {
         const id = rows[i]?.id;
         if (!id) continue;
-        const job = await ctx.queues.tokenRefresh.getJob(jobIds.tokenRefresh(id));
+        // The compact job, else a job of the legacy format not yet handed over.
+        const job =
+          (await ctx.queues.tokenRefresh.getJob(jobIds.tokenRefresh(id))) ??
+          (await ctx.queues.tokenRefresh.getJob(jobIds.legacyTokenRefresh(id)));
         // Only delayed jobs move; a waiting or running one reads the row (now due) when it runs.
         if (
           job &&

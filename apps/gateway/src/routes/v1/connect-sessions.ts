@@ -191,9 +191,24 @@ export const connectSessionsRoutes: FastifyPluginAsyncZod<RouteOptions> = async 
         response: { 200: clientResultResponse, ...errorResponses(400, 401, 404, 429, 500) },
       },
       config: { rateLimit: { max: 600, timeWindow: 60_000 } },
+      // Refusals (401, 404, 429, 503…) carry CORS for a configured return origin too: a browser hides an error
+      // answer without it from the page, and the SDK then took an expired token for a network error and polled on.
+      // They hold nothing of the session; a session's results name only its own origin (set in the handler).
+      onSend: async (request, reply, payload) => {
+        const origin = request.headers.origin;
+        reply.header('vary', 'origin');
+        if (
+          !reply.hasHeader('access-control-allow-origin') &&
+          typeof origin === 'string' &&
+          ctx.config.allowedReturnOrigins.includes(origin)
+        ) {
+          reply.header('access-control-allow-origin', origin);
+        }
+        return payload;
+      },
     },
     async (request, reply) => {
-      reply.header('cache-control', 'no-store').header('vary', 'origin');
+      reply.header('cache-control', 'no-store');
       const token = bearerToken(request.headers.authorization);
       if (token === undefined) throw new GatewayError('GW_UNAUTHORIZED', CLIENT_TOKEN_REFUSED);
       const now = ctx.now();
