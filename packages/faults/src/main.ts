@@ -645,6 +645,17 @@ async function tiktokOutage(): Promise<void> {
     "SELECT id::text FROM social_accounts WHERE user_id LIKE 'f4-%'",
   );
   const ids = batch.map((r) => r.id);
+  // Accounts in use: their app asks for their access tokens. Under the refresh policy (REFRESH_ACTIVE_WINDOW_HOURS)
+  // only those are refreshed ahead of expiry; an account nobody asks for is only kept alive, and would have no
+  // refresh due during the outage at all.
+  const s = requireStack();
+  const browser = new HttpBrowser({ onExchange: traffic.record, timeoutMs: 20_000 });
+  await pool(ids, 4, async (id) => {
+    const answer = await browser.request(`${s.gatewayUrl}/v1/accounts/${id}/access-token`, {
+      headers: { authorization: `Bearer ${s.secrets().gatewayApiKey}` },
+    });
+    if (answer.status !== 200) throw new Error(`access token of ${id}: HTTP ${answer.status}`);
+  });
   const callsBefore = (await sandboxCalls('refresh')).length;
   await sandbox('POST', '/__sandbox/failures', { endpoint: 'refresh', kind: 'http_503', times: 'Infinity' });
   await sleep(15_000);
