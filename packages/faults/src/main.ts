@@ -9,9 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrateDatabase } from '@ttc/db';
 import { createQueues, createRedisConnection, jobIds, jobPresence, type Queues, type RedisClient } from '@ttc/queue';
-import { ConnectFlowError, connectOverHttp, HttpBrowser, type HttpExchange } from '@ttc/testing';
+import {
+  ConnectFlowError,
+  connectOverHttp,
+  HttpBrowser,
+  type HttpExchange,
+  type PrivateServer,
+  startPrivatePostgres,
+  startPrivateRedis,
+} from '@ttc/testing';
 import pg from 'pg';
-import { type AppName, PrivatePostgres, PrivateRedis, Stack } from './services.js';
+import { type AppName, Stack } from './services.js';
 
 const RECONCILE_INTERVAL_SECONDS = 10;
 const SHUTDOWN_TIMEOUT_MS = 5_000;
@@ -74,8 +82,8 @@ class Traffic {
 // Services.
 
 const dir = mkdtempSync(join(tmpdir(), 'ttc-faults-'));
-let redis: PrivateRedis | undefined;
-let postgres: PrivatePostgres | undefined;
+let redis: PrivateServer | undefined;
+let postgres: PrivateServer | undefined;
 let stack: Stack | undefined;
 let receiver: Server | undefined;
 let db: pg.Pool;
@@ -111,8 +119,11 @@ async function startReceiver(): Promise<string> {
 async function setUp(): Promise<void> {
   scenario = 'setup';
   log('setup: private Redis and PostgreSQL on free ports, then sandbox, gateway, admin and two workers');
-  [redis, postgres] = await Promise.all([PrivateRedis.start(dir), PrivatePostgres.start(dir)]);
-  const databaseUrl = postgres.url('tiktok_faults');
+  [redis, postgres] = await Promise.all([
+    startPrivateRedis({ persistent: true }),
+    startPrivatePostgres({ maxConnections: 300 }),
+  ]);
+  const databaseUrl = postgres.url.replace(/\/postgres$/, '/tiktok_faults');
   await migrateDatabase(databaseUrl, { createDatabase: true });
   db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   db.on('error', () => undefined);
@@ -152,8 +163,8 @@ async function tearDown(): Promise<void> {
   harnessRedis?.disconnect();
   await db?.end().catch(() => undefined);
   receiver?.close();
-  await redis?.stop().catch(() => undefined);
-  await postgres?.stop().catch(() => undefined);
+  await redis?.destroy().catch(() => undefined);
+  await postgres?.destroy().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -539,7 +550,7 @@ async function flushAllUnderLoad(): Promise<void> {
   ]);
   await sleep(3_000);
   const before = (await activeAccountIds()).length;
-  await redis?.flushAll();
+  await harnessRedis.flushall();
   const t0 = Date.now();
   let restoredMs = -1;
   while (Date.now() - t0 < 3 * RECONCILE_INTERVAL_SECONDS * 1000) {
@@ -592,15 +603,15 @@ async function restartsUnderLoad(): Promise<void> {
   ]);
   await sleep(3_000);
   let t = Date.now();
-  await postgres?.ctl('stop');
+  await postgres?.stop();
   await sleep(3_000);
-  await postgres?.ctl('start');
+  await postgres?.start();
   log(`  PostgreSQL down and up again in ${Date.now() - t} ms`);
   await sleep(4_000);
   t = Date.now();
-  await redis?.down();
+  await redis?.stop();
   await sleep(3_000);
-  await redis?.up();
+  await redis?.start();
   log(`  Redis down and up again in ${Date.now() - t} ms`);
   await sleep(5_000);
   stop = true;

@@ -18,8 +18,11 @@ export interface PrivateServer {
   destroy(): Promise<void>;
 }
 
-/** `redis-server` on a free port, no persistence. */
-export async function startPrivateRedis(): Promise<PrivateServer> {
+/**
+ * `redis-server` on a free port, no persistence; `persistent`: append-only with an fsync per write and `noeviction`,
+ * as production runs it, so a stop and start keeps every key (the fault tests' restart; FLUSHALL is their data loss).
+ */
+export async function startPrivateRedis(options: { persistent?: boolean } = {}): Promise<PrivateServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ttc-redis-'));
   // The option exists from Redis 7 on (older versions refuse to start with it, and allow DEBUG anyway).
@@ -34,8 +37,9 @@ export async function startPrivateRedis(): Promise<PrivateServer> {
       '127.0.0.1',
       '--save',
       '',
-      '--appendonly',
-      'no',
+      ...(options.persistent
+        ? ['--appendonly', 'yes', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction']
+        : ['--appendonly', 'no']),
       '--dir',
       dir,
       // DEBUG SLEEP makes it stop answering without closing connections (a hung server).
@@ -89,7 +93,7 @@ async function pgBin(name: string): Promise<string> {
  * A PostgreSQL cluster of our own (`initdb` into a temporary directory, trust authentication, on a free port). As
  * root, the server runs as the `postgres` user (PostgreSQL refuses to run as root). `url` is its `postgres` database.
  */
-export async function startPrivatePostgres(): Promise<PrivateServer> {
+export async function startPrivatePostgres(options: { maxConnections?: number } = {}): Promise<PrivateServer> {
   const [initdb, pgCtl] = await Promise.all([pgBin('initdb'), pgBin('pg_ctl')]);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ttc-pg-'));
@@ -116,7 +120,8 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
       '-l',
       join(dir, 'log'),
       '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+      // A test server: durability off (fsync, synchronous commit, full-page writes), speed on.
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=${options.maxConnections ?? 200}`,
       'start',
     ]);
   };
